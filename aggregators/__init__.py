@@ -1,0 +1,1 @@
+"""Aggregators: scalarise m per-dimension losses under a preference λ (mdpo.aggregators)."""

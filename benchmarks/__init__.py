@@ -1,0 +1,1 @@
+"""Benchmark suites, tasks, methods, runner, reports and perf benchmarks (mdpo.benchmarks)."""

@@ -1,0 +1,1 @@
+"""Benchmark methods: how Panacea and the baselines are trained on a task."""

@@ -1,0 +1,1 @@
+"""Performance benchmarks, timed as ratios against a peer in the same process."""

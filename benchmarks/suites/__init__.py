@@ -1,0 +1,1 @@
+"""Built-in benchmark suites, shipped as YAML package data."""

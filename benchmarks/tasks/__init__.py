@@ -1,0 +1,1 @@
+"""Benchmark tasks: bandit, synthetic, smollm and hf."""

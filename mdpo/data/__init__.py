@@ -1,0 +1,1 @@
+"""Dataset schemas, validation and collators for multi-dimension preference data."""

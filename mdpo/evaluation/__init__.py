@@ -1,0 +1,1 @@
+"""Front evaluation: the Task protocol, Front and evaluate_front."""

@@ -1,0 +1,1 @@
+"""Pareto-front metrics on points in maximisation space (hypervolume, IGD+, spread, ...)."""

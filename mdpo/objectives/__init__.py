@@ -1,0 +1,1 @@
+"""Per-dimension objectives (SFT, DPO, RLHF) returning LossOutput, and MultiObjective."""

@@ -1,0 +1,1 @@
+"""Preference-conditioned policies: Panacea, Rewarded Soups, DPS, MOD and prompt conditioning."""

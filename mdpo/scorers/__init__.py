@@ -1,0 +1,1 @@
+"""Scorers: (prompts, completions) -> tensor[n] reward functions for RLHF and evaluation."""

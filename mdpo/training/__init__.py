@@ -1,0 +1,1 @@
+"""MDPOConfig and MDPOTrainer: preference-sampled multi-dimension training on Trainer."""
