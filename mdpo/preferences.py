@@ -86,6 +86,7 @@ def check_preference(
             ``normalize`` is True).
 
     Example:
+        >>> from mdpo.preferences import check_preference
         >>> check_preference([0.25, 0.75], 2)
         tensor([0.2500, 0.7500])
         >>> check_preference("1,3", 2)
@@ -154,6 +155,8 @@ def sample_preferences(
         ValueError: If ``n < 0``, ``m < 1`` or ``vertex_prob`` is outside [0, 1].
 
     Example:
+        >>> import torch
+        >>> from mdpo.preferences import sample_preferences
         >>> g = torch.Generator().manual_seed(0)
         >>> lam = sample_preferences(4, 3, generator=g)
         >>> lam.shape, bool(torch.allclose(lam.sum(-1), torch.ones(4)))
@@ -202,6 +205,7 @@ def preference_grid(m: int, n_partitions: int) -> torch.Tensor:
         ValueError: If ``m < 1`` or ``n_partitions < 1``.
 
     Example:
+        >>> from mdpo.preferences import preference_grid
         >>> preference_grid(2, 4)
         tensor([[0.0000, 1.0000],
                 [0.2500, 0.7500],

@@ -30,6 +30,7 @@ def derive_seed(seed: int, *keys: int | str) -> int:
         TypeError: If ``seed`` or a key is not an ``int`` or ``str``.
 
     Example:
+        >>> from mdpo.seeding import derive_seed
         >>> derive_seed(0, "lambda", 3) == derive_seed(0, "lambda", 3)
         True
         >>> derive_seed(0, "lambda", 3) == derive_seed(0, "lambda", 4)
