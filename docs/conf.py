@@ -11,7 +11,7 @@ from importlib.metadata import version as _dist_version
 
 project = "mdpo"
 author = "mdpo developers"
-copyright = "2026, mdpo developers"  # noqa: A001
+copyright = "2026, mdpo developers"
 release = _dist_version("mdpo")
 version = ".".join(release.split(".")[:2])
 
