@@ -1,0 +1,135 @@
+"""Distances between a point set and a reference front: GD, GD+, IGD and IGD+ (maximisation).
+
+The definitions follow pymoo's indicators, written for maximisation. With ``A`` the points
+(``n`` rows) and ``Z`` the reference front (``k`` rows):
+
+- GD(A)   = mean over a in A of min over z in Z of ``||a - z||``;
+- IGD(A)  = mean over z in Z of min over a in A of ``||a - z||``;
+- GD+(A)  = mean over a in A of min over z in Z of ``d+(a, z)``;
+- IGD+(A) = mean over z in Z of min over a in A of ``d+(a, z)``,
+
+where ``d+(a, z) = ||max(z - a, 0)||`` counts only the objectives in which ``a`` falls short
+of ``z``; IGD+ is weakly Pareto-compliant, IGD is not. All are 0 for a perfect match and
+lower is better. Euclidean norms throughout, no normalisation inside: pass normalised points
+(see :func:`mdpo.metrics.normalize_fronts`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import ArrayLike, check_points
+
+__all__ = ["gd", "gd_plus", "igd", "igd_plus"]
+
+
+def _pair(points: ArrayLike, reference_front: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    z = check_points(reference_front, "reference_front", min_points=1)
+    a = check_points(points, "points", m=z.shape[1], min_points=1)
+    return a, z
+
+
+def _euclidean(a: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """``[n, k]`` Euclidean distances between the rows of ``a [n, m]`` and ``z [k, m]``."""
+    from scipy.spatial.distance import cdist
+
+    return cdist(a, z, metric="euclidean")
+
+
+def _shortfall(a: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """``[n, k]`` modified distances ``||max(z - a, 0)||`` (how far ``a`` falls short of z)."""
+    return np.sqrt((np.clip(z[None, :, :] - a[:, None, :], 0.0, None) ** 2).sum(axis=-1))
+
+
+def gd(points: ArrayLike, reference_front: ArrayLike) -> float:
+    """Generational distance: mean distance from each point to its nearest front point.
+
+    Args:
+        points: ``[n, m]`` points (maximisation), ``n >= 1``.
+        reference_front: ``[k, m]`` reference front, ``k >= 1``.
+
+    Returns:
+        GD as a Python float (lower is better).
+
+    Raises:
+        TypeError: If an input is not numeric.
+        ValueError: If an input is empty, not 2-D, holds NaN/inf, or the m's differ.
+
+    Example:
+        >>> from mdpo.metrics import gd
+        >>> gd([[0.0, 0.0]], [[3.0, 4.0], [0.0, 1.0]])
+        1.0
+    """
+    a, z = _pair(points, reference_front)
+    return float(_euclidean(a, z).min(axis=1).mean())
+
+
+def igd(points: ArrayLike, reference_front: ArrayLike) -> float:
+    """Inverted generational distance: mean distance from each front point to the points.
+
+    Args:
+        points: ``[n, m]`` points (maximisation), ``n >= 1``.
+        reference_front: ``[k, m]`` reference front, ``k >= 1``.
+
+    Returns:
+        IGD as a Python float (lower is better).
+
+    Raises:
+        TypeError: If an input is not numeric.
+        ValueError: If an input is empty, not 2-D, holds NaN/inf, or the m's differ.
+
+    Example:
+        >>> from mdpo.metrics import igd
+        >>> igd([[0.0, 0.0]], [[3.0, 4.0], [0.0, 1.0]])  # (5 + 1) / 2
+        3.0
+    """
+    a, z = _pair(points, reference_front)
+    return float(_euclidean(a, z).min(axis=0).mean())
+
+
+def gd_plus(points: ArrayLike, reference_front: ArrayLike) -> float:
+    """GD+: mean over the points of the shortfall to the nearest front point.
+
+    Args:
+        points: ``[n, m]`` points (maximisation), ``n >= 1``.
+        reference_front: ``[k, m]`` reference front, ``k >= 1``.
+
+    Returns:
+        GD+ as a Python float (lower is better; 0 when every point weakly dominates some
+        front point).
+
+    Raises:
+        TypeError: If an input is not numeric.
+        ValueError: If an input is empty, not 2-D, holds NaN/inf, or the m's differ.
+
+    Example:
+        >>> from mdpo.metrics import gd_plus
+        >>> gd_plus([[2.0, 0.0]], [[1.0, 1.0]])  # only the shortfall (0, 1) counts
+        1.0
+    """
+    a, z = _pair(points, reference_front)
+    return float(_shortfall(a, z).min(axis=1).mean())
+
+
+def igd_plus(points: ArrayLike, reference_front: ArrayLike) -> float:
+    """IGD+: mean over the front points of the smallest shortfall of any point.
+
+    Args:
+        points: ``[n, m]`` points (maximisation), ``n >= 1``.
+        reference_front: ``[k, m]`` reference front, ``k >= 1``.
+
+    Returns:
+        IGD+ as a Python float (lower is better; 0 when every front point is weakly
+        dominated by some point).
+
+    Raises:
+        TypeError: If an input is not numeric.
+        ValueError: If an input is empty, not 2-D, holds NaN/inf, or the m's differ.
+
+    Example:
+        >>> from mdpo.metrics import igd_plus
+        >>> igd_plus([[2.0, 0.0]], [[1.0, 1.0], [3.0, 0.0]])  # (1 + 1) / 2
+        1.0
+    """
+    a, z = _pair(points, reference_front)
+    return float(_shortfall(a, z).min(axis=0).mean())
