@@ -37,8 +37,8 @@ pytest: install
 	$(VENV)/bin/pytest -q
 
 docs: install
-	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
-	$(VENV)/bin/sphinx-build -W --keep-going -q -b doctest docs docs/_build/doctest
+	$(VENV)/bin/sphinx-build -W -E --keep-going -q -b html docs docs/_build/html
+	$(VENV)/bin/sphinx-build -W -E --keep-going -q -b doctest docs docs/_build/doctest
 
 test: lint pytest docs
 

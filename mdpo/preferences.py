@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 PreferenceLike = torch.Tensor | np.ndarray | Sequence[float]
-"""Anything :func:`check_preference` accepts: a tensor, a numpy array or a (nested) sequence."""
+"""Any :func:`check_preference` input, such as a tensor, a numpy array or a nested sequence."""
 
 
 def _check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
 from mdpo._version import __version__
+
+_SUBCOMMANDS = ("bench", "train")
+"""Modules under mdpo.cli, each with ``add_parser(subparsers)``; the order is the help's."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,7 +19,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mdpo", description="Multi-dimensional preference optimization of language models."
     )
     parser.add_argument("--version", action="version", version=f"mdpo {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _SUBCOMMANDS:
+        importlib.import_module(f"mdpo.cli.{name}").add_parser(subparsers)
     return parser
 
 

@@ -1,1 +1,52 @@
-"""Dataset schemas, validation and collators for multi-dimension preference data."""
+"""Dataset schemas, validation and collators for multi-dimension preference data.
+
+- Schemas: :func:`validate_paired_dpo` (``prompt``, ``response_0``, ``response_1`` and one
+  label column per dimension, see :class:`PairedDPOConfig`), :func:`validate_dpo`
+  (``prompt``, ``chosen``, ``rejected``), :func:`validate_sft` (``prompt`` + ``completion``
+  or ``messages``) and :func:`validate_prompts` (``prompt``).
+- Collators: :class:`CompletionCollator`, :class:`PairCollator` and
+  :class:`PromptCollator`; masks come from the attention mask, never from the pad id.
+- :func:`sequence_logps`: completion log-probs under a causal LM, used by every objective.
+"""
+
+from .collators import (
+    CompletionCollator,
+    PairCollator,
+    PromptCollator,
+    pad_sequences,
+    split_example,
+)
+from .encoding import encode_completion, encode_prompt, fit_lengths
+from .logps import sequence_logps
+from .schemas import (
+    LABEL_VALUES,
+    PairedDPOConfig,
+    column_names,
+    is_conversation,
+    label_to_index,
+    validate_dpo,
+    validate_paired_dpo,
+    validate_prompts,
+    validate_sft,
+)
+
+__all__ = [
+    "LABEL_VALUES",
+    "CompletionCollator",
+    "PairCollator",
+    "PairedDPOConfig",
+    "PromptCollator",
+    "column_names",
+    "encode_completion",
+    "encode_prompt",
+    "fit_lengths",
+    "is_conversation",
+    "label_to_index",
+    "pad_sequences",
+    "sequence_logps",
+    "split_example",
+    "validate_dpo",
+    "validate_paired_dpo",
+    "validate_prompts",
+    "validate_sft",
+]

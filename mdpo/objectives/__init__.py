@@ -1,1 +1,40 @@
-"""Per-dimension objectives (SFT, DPO, RLHF) returning LossOutput, and MultiObjective."""
+"""Per-dimension objectives (SFT, DPO, RLHF) returning LossOutput, and MultiObjective.
+
+Pure losses over log-probs: :func:`dpo_loss`, :func:`sft_loss`, :func:`rlhf_loss` (RLOO
+with a per-token KL) and :func:`exact_rlhf_loss` (finite action sets). Objectives take raw
+dataset rows and return a :class:`LossOutput` ``(losses [B, m], mask [B, m], metrics)``
+whose values are −Ĵ_i and whose gradients are the estimators'. :class:`MultiObjective`
+composes different kinds per dimension with stateless per-row draws.
+"""
+
+from .base import Objective, check_dim_names, reference_policy
+from .dpo import DPOObjective, reference_column
+from .losses import dpo_loss, exact_rlhf_loss, rlhf_loss, sft_loss
+from .multi import Component, MultiObjective
+from .normalization import FixedScale, RunningScale, ScaleNormalizer, make_normalizer
+from .output import LossOutput, value_with_gradient
+from .rlhf import RLHFObjective, prompt_text
+from .sft import SFTObjective
+
+__all__ = [
+    "Component",
+    "DPOObjective",
+    "FixedScale",
+    "LossOutput",
+    "MultiObjective",
+    "Objective",
+    "RLHFObjective",
+    "RunningScale",
+    "SFTObjective",
+    "ScaleNormalizer",
+    "check_dim_names",
+    "dpo_loss",
+    "exact_rlhf_loss",
+    "make_normalizer",
+    "prompt_text",
+    "reference_column",
+    "reference_policy",
+    "rlhf_loss",
+    "sft_loss",
+    "value_with_gradient",
+]

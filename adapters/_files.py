@@ -1,0 +1,102 @@
+"""Atomic file writes and safe reads shared by the adapter's save, load and export."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = ["atomic_write_json", "atomic_write_safetensors", "output_directory", "read_json"]
+
+
+def output_directory(path: str | os.PathLike[str], name: str = "save_directory") -> Path:
+    """Create (if needed) and return an output directory, refusing an existing file.
+
+    Args:
+        path: The directory.
+        name: Parameter name for error messages.
+
+    Returns:
+        The directory as a :class:`~pathlib.Path`.
+
+    Raises:
+        TypeError: If ``path`` is not a string or path.
+        ValueError: If ``path`` exists and is not a directory.
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__}")
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{name} must be a directory, got the existing file {str(out)!r}")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _atomic(target: Path, write: Any) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_json(target: Path, data: Mapping[str, Any]) -> None:
+    """Write ``data`` as indented JSON to ``target`` via a temp file and ``os.replace``.
+
+    Args:
+        target: Destination file.
+        data: A JSON-serialisable mapping.
+    """
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(dict(data), fh, indent=2, sort_keys=True)
+            fh.write("\n")
+
+    _atomic(target, write)
+
+
+def atomic_write_safetensors(target: Path, tensors: Mapping[str, torch.Tensor]) -> None:
+    """Write tensors to a safetensors file via a temp file and ``os.replace``.
+
+    Args:
+        target: Destination file.
+        tensors: Name → tensor; saved contiguous, on CPU.
+    """
+    from safetensors.torch import save_file
+
+    payload = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    _atomic(target, lambda tmp: save_file(payload, tmp, metadata={"format": "pt"}))
+
+
+def read_json(path: Path, what: str) -> dict[str, Any]:
+    """Read a JSON object, with a friendly error when it is missing or malformed.
+
+    Args:
+        path: The file.
+        what: Description for error messages.
+
+    Returns:
+        The parsed object.
+
+    Raises:
+        ValueError: If the file is missing, not JSON or not an object.
+    """
+    if not path.is_file():
+        raise ValueError(f"{what}: {str(path)!r} does not exist")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{what}: {str(path)!r} is not valid JSON ({err})") from err
+    if not isinstance(data, dict):
+        raise ValueError(f"{what}: {str(path)!r} must hold a JSON object")
+    return data

@@ -1,0 +1,170 @@
+"""The Panacea adapter's configuration: a validated, JSON-serialisable dataclass."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["FORMAT_VERSION", "PEFT_TYPE", "PanaceaConfig"]
+
+PEFT_TYPE = "PANACEA"
+"""The ``peft_type`` written into ``adapter_config.json``; plain peft refuses to load it."""
+
+FORMAT_VERSION = 1
+"""Version of the on-disk adapter format; a reader refuses a newer one."""
+
+
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return value
+
+
+def _check_float(name: str, value: Any, *, low: float, high: float, low_open: bool) -> float:
+    allowed = f"a float in {'(' if low_open else '['}{low}, {high})"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be {allowed}, got {type(value).__name__} {value!r}")
+    value = float(value)
+    too_low = value <= low if low_open else value < low
+    if not math.isfinite(value) or too_low or value >= high:
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return value
+
+
+@dataclasses.dataclass
+class PanaceaConfig:
+    """Configuration of a Panacea SVD-LoRA adapter.
+
+    Every target linear layer gets ``W = W0 + scaling · U diag(σ_1..σ_k, s·λ_1..s·λ_m) Vᵀ``
+    with ``U [out, k+m]``, ``V [in, k+m]``, learned singular values ``σ [k]`` and a learned
+    per-layer scale ``s``; λ is the preference vector on the m-simplex.
+
+    Args:
+        r: Number k of learned singular values (the preference-independent rank).
+        n_dims: Number m of preference dimensions; the total rank is ``r + n_dims``.
+        target_modules: Which linears to adapt. A list of names matches a module when its
+            path equals a name or ends with ``"." + name`` (peft's rule); a string is a regex
+            that must match the whole module path. ``None`` picks every attention and MLP
+            linear of the architecture (see :func:`mdpo.adapters.default_target_modules`).
+            The output embedding (``lm_head``) and any weight tied to the embeddings are
+            never adapted.
+        lora_alpha: Scale numerator; ``scaling = lora_alpha / (r + n_dims)``. ``None`` means
+            ``r + n_dims``, i.e. a scaling of 1.
+        lora_dropout: Dropout probability on the adapter's input, in [0, 1).
+        init_scale: Standard deviation of the random normal init of U and V (AdaLoRA uses
+            0.02). σ and s start at 0, so the adapter starts as exactly the identity.
+
+    Raises:
+        TypeError: If a field has the wrong type.
+        ValueError: If a field is out of range or the regex does not compile.
+
+    Example:
+        >>> from mdpo.adapters import PanaceaConfig
+        >>> cfg = PanaceaConfig(r=4, n_dims=3)
+        >>> cfg.scaling, PanaceaConfig.from_json(cfg.to_json()) == cfg
+        (1.0, True)
+        >>> PanaceaConfig(r=0)
+        Traceback (most recent call last):
+        ...
+        ValueError: r must be an int >= 1, got 0
+    """
+
+    r: int = 8
+    n_dims: int = 2
+    target_modules: list[str] | str | None = None
+    lora_alpha: float | None = None
+    lora_dropout: float = 0.0
+    init_scale: float = 0.02
+
+    def __post_init__(self) -> None:
+        _check_int("r", self.r, 1)
+        _check_int("n_dims", self.n_dims, 1)
+        tm = self.target_modules
+        if isinstance(tm, str):
+            try:
+                re.compile(tm)
+            except re.error as err:
+                raise ValueError(f"target_modules regex {tm!r} does not compile: {err}") from err
+        elif tm is not None:
+            if isinstance(tm, bytes) or not isinstance(tm, list | tuple | set | frozenset):
+                raise TypeError(
+                    "target_modules must be None, a regex string or a list of module names, "
+                    f"got {type(tm).__name__} {tm!r}"
+                )
+            names = list(tm)
+            if not names or not all(isinstance(n, str) and n for n in names):
+                raise ValueError(
+                    f"target_modules must be a non-empty list of non-empty strings, got {tm!r}"
+                )
+            self.target_modules = sorted(set(names)) if not isinstance(tm, list) else names
+        if self.lora_alpha is not None:
+            self.lora_alpha = _check_float(
+                "lora_alpha", self.lora_alpha, low=0.0, high=math.inf, low_open=True
+            )
+        self.lora_dropout = _check_float(
+            "lora_dropout", self.lora_dropout, low=0.0, high=1.0, low_open=False
+        )
+        self.init_scale = _check_float(
+            "init_scale", self.init_scale, low=0.0, high=math.inf, low_open=True
+        )
+
+    @property
+    def total_rank(self) -> int:
+        """The adapter's total rank ``r + n_dims``."""
+        return self.r + self.n_dims
+
+    @property
+    def scaling(self) -> float:
+        """The factor ``lora_alpha / (r + n_dims)`` in front of the low-rank update."""
+        alpha = float(self.total_rank) if self.lora_alpha is None else self.lora_alpha
+        return alpha / self.total_rank
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-compatible dict.
+
+        Returns:
+            A dict with one entry per dataclass field.
+        """
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PanaceaConfig:
+        """Build a config from :meth:`to_dict`'s output (or a saved ``adapter_config.json``).
+
+        Keys that are not config fields (``peft_type``, ``format_version``, ...) are ignored.
+
+        Args:
+            data: A mapping of field names to values.
+
+        Returns:
+            The validated config.
+
+        Raises:
+            TypeError: If ``data`` is not a mapping.
+        """
+        if not isinstance(data, Mapping):
+            raise TypeError(f"data must be a mapping, got {type(data).__name__}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def to_json(self) -> str:
+        """The config as a JSON string (see :meth:`to_dict`)."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> PanaceaConfig:
+        """Parse a config from :meth:`to_json`'s output.
+
+        Args:
+            text: A JSON object.
+
+        Returns:
+            The validated config.
+        """
+        return cls.from_dict(json.loads(text))

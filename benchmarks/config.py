@@ -1,0 +1,420 @@
+"""Suite configuration: YAML read with ``yaml.safe_load`` and validated into dataclasses.
+
+A suite names tasks, methods, training budgets, evaluation preferences and seeds::
+
+    name: quick
+    seeds: [0, 1, 2]
+    training: {steps: 400, lr: 0.01, pref_batch: 16, vertex_prob: 0.3}
+    tasks:
+      - {name: bandit2, kind: bandit, params: {n_dims: 2}, eval_partitions: 50}
+
+Methods:
+      - {name: panacea-ls, kind: panacea, aggregator: ls}
+      - {name: rs, kind: rs}
+
+Every unknown key is refused with a message naming it and listing the allowed ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "METHOD_KINDS",
+    "TASK_KINDS",
+    "MethodConfig",
+    "SuiteConfig",
+    "TaskConfig",
+    "TrainingConfig",
+    "builtin_suites",
+    "check_run_name",
+    "load_suite",
+]
+
+TASK_KINDS = ("bandit", "synthetic")
+"""Task kinds a suite may name."""
+
+METHOD_KINDS = ("panacea", "rs", "dps", "mod", "prompt")
+"""Method kinds a suite may name."""
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def check_run_name(value: Any, what: str) -> str:
+    """Validate a task/method/suite name that becomes a file or folder name.
+
+    Args:
+        value: The name.
+        what: What it names, for the error message.
+
+    Returns:
+        The name.
+
+    Raises:
+        ValueError: If it is not 1–64 characters of letters, digits, ``.``, ``_``, ``-``
+            starting with a letter or digit (so it can never escape the output directory).
+
+    Example:
+        >>> from mdpo.benchmarks.config import check_run_name
+        >>> check_run_name("panacea-ls", "method name")
+        'panacea-ls'
+        >>> try:
+        ...     check_run_name("../x", "method name")
+        ... except ValueError as err:
+        ...     print(str(err)[:40])
+        method name must be 1-64 characters of l
+    """
+    if not isinstance(value, str) or not _NAME.match(value) or ".." in value:
+        raise ValueError(
+            f"{what} must be 1-64 characters of letters, digits, '.', '_' or '-' starting with "
+            f"a letter or digit (it becomes a file name inside the output directory), got "
+            f"{value!r}"
+        )
+    return value
+
+
+def _fields(cls: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls)]
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{where} must be a mapping, got {type(data).__name__} {data!r}")
+    allowed = _fields(cls)
+    for key in data:
+        if key not in allowed:
+            raise ValueError(f"{where} has unknown key {key!r}; allowed keys: {allowed}")
+    return cls(**dict(data))
+
+
+def _check_int(where: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{where} must be an int >= {minimum}, got {value!r}")
+    return value
+
+
+def _check_float(where: str, value: Any, low: float, high: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{where} must be a number, got {value!r}")
+    if value < low or (high is not None and value > high):
+        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{where} must be {bound}, got {value!r}")
+    return float(value)
+
+
+@dataclasses.dataclass
+class TrainingConfig:
+    """Training budget and optimiser settings shared by the methods of a suite.
+
+    Args:
+        steps: Optimizer steps of one preference-conditioned model. At equal compute, RS
+            gives each of its m experts ``steps // m`` and DPS each of its K members
+            ``steps // K``.
+        lr: Adam learning rate.
+        pref_batch: Preferences (rows of λ) per step.
+        vertex_prob: Probability that a training λ is a simplex vertex.
+        rank: Number k of preference-independent singular values (LoRA rank is k + m).
+        ideal_margin: Margin of the tracked Tchebycheff ideal point.
+        log_every: Steps between two points of the training curve.
+    """
+
+    steps: int = 400
+    lr: float = 0.01
+    pref_batch: int = 16
+    vertex_prob: float = 0.3
+    rank: int = 8
+    ideal_margin: float = 0.1
+    log_every: int = 10
+
+    def __post_init__(self) -> None:
+        _check_int("training.steps", self.steps, 1)
+        _check_float("training.lr", self.lr, 1e-12)
+        _check_int("training.pref_batch", self.pref_batch, 1)
+        _check_float("training.vertex_prob", self.vertex_prob, 0.0, 1.0)
+        _check_int("training.rank", self.rank, 1)
+        _check_float("training.ideal_margin", self.ideal_margin, 0.0)
+        _check_int("training.log_every", self.log_every, 1)
+
+    def replace(self, **changes: Any) -> TrainingConfig:
+        """A copy with some fields changed (None values are ignored)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+@dataclasses.dataclass
+class TaskConfig:
+    """One task of a suite.
+
+    Args:
+        name: Unique name (a folder name under the output directory).
+        kind: One of :data:`TASK_KINDS`.
+        params: The task's own parameters (:class:`~mdpo.benchmarks.tasks.bandit.BanditConfig`
+            or :class:`~mdpo.benchmarks.tasks.synthetic.SyntheticConfig` fields).
+        eval_partitions: Das–Dennis partitions of the evaluation preferences (m = 2: 50 gives
+            51 points). Default by m: 50, 20 (m = 3), 3 (m >= 4).
+        true_front_partitions: Partitions of the dense true front. Default by m: 500, 60,
+            4 (m >= 4).
+        training: Overrides of the suite's ``training`` settings for this task (any
+            :class:`TrainingConfig` key).
+    """
+
+    name: str
+    kind: str
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    eval_partitions: int | None = None
+    true_front_partitions: int | None = None
+    training: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_run_name(self.name, "task name")
+        if self.kind not in TASK_KINDS:
+            raise ValueError(
+                f"task {self.name!r} has kind {self.kind!r}; allowed kinds: {list(TASK_KINDS)}"
+            )
+        if not isinstance(self.params, Mapping):
+            raise ValueError(f"task {self.name!r} params must be a mapping, got {self.params!r}")
+        self.params = dict(self.params)
+        for key in ("eval_partitions", "true_front_partitions"):
+            if getattr(self, key) is not None:
+                _check_int(f"task {self.name!r} {key}", getattr(self, key), 1)
+        self.training = dict(self.training or {})
+        self.apply_training(TrainingConfig())  # validates the overrides
+        self.build()  # validates params
+
+    def apply_training(self, training: TrainingConfig) -> TrainingConfig:
+        """The suite's training settings with this task's overrides applied.
+
+        Raises:
+            ValueError: If an override key is unknown or its value invalid.
+        """
+        where = f"task {self.name!r} training"
+        if not isinstance(self.training, Mapping):
+            raise ValueError(f"{where} must be a mapping, got {self.training!r}")
+        allowed = _fields(TrainingConfig)
+        for key in self.training:
+            if key not in allowed:
+                raise ValueError(f"{where} has unknown key {key!r}; allowed keys: {allowed}")
+        return dataclasses.replace(training, **self.training)
+
+    def build(self) -> Any:
+        """The task object (:class:`~mdpo.benchmarks.tasks.bandit.BanditTask`, ...).
+
+        Raises:
+            ValueError: If a param is unknown or invalid.
+        """
+        if self.kind == "bandit":
+            from mdpo.benchmarks.tasks.bandit import BanditConfig, BanditTask
+
+            return BanditTask(_build(BanditConfig, self.params, f"task {self.name!r} params"))
+        from mdpo.benchmarks.tasks.synthetic import SyntheticConfig, SyntheticTask
+
+        return SyntheticTask(_build(SyntheticConfig, self.params, f"task {self.name!r} params"))
+
+    def partitions(self, m: int) -> tuple[int, int]:
+        """``(eval_partitions, true_front_partitions)`` with the defaults for m filled in."""
+        ev = self.eval_partitions or (50 if m == 2 else 20 if m == 3 else 3)
+        tf = self.true_front_partitions or (500 if m == 2 else 60 if m == 3 else 4)
+        return ev, tf
+
+
+@dataclasses.dataclass
+class MethodConfig:
+    """One method of a suite.
+
+    Args:
+        name: Unique name (a folder name under the output directory).
+        kind: One of :data:`METHOD_KINDS`.
+        aggregator: Aggregator key for :func:`mdpo.aggregators.get_aggregator` (RS experts
+            train on one dimension each and ignore it).
+        aggregator_kwargs: Keyword arguments of the aggregator.
+        objective: Training objective of the task (bandit: ``"exact"`` or ``"dpo"``).
+        ideal: Ideal point of the Tchebycheff family: ``"tracked"`` (running minimum of the
+            per-λ mean losses minus the margin, DESIGN's default) or ``"given"`` (the task's
+            exact ideal point minus the margin).
+        dps_partitions: Das–Dennis partitions of the DPS grid (default: 4 for m = 2, K = 5;
+            2 otherwise, K = 6 for m = 3 and 55 for m = 10).
+        tasks: Names of the tasks to run on (all applicable ones when None). MOD is skipped
+            on tasks without logits.
+        steps: Overrides the step budget.
+        lr: Overrides the learning rate.
+        vertex_prob: Overrides the vertex probability.
+    """
+
+    name: str
+    kind: str
+    aggregator: str = "ls"
+    aggregator_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    objective: str = "exact"
+    ideal: str = "tracked"
+    dps_partitions: int | None = None
+    tasks: list[str] | None = None
+    steps: int | None = None
+    lr: float | None = None
+    vertex_prob: float | None = None
+
+    def __post_init__(self) -> None:
+        check_run_name(self.name, "method name")
+        if self.kind not in METHOD_KINDS:
+            raise ValueError(
+                f"method {self.name!r} has kind {self.kind!r}; allowed kinds: {list(METHOD_KINDS)}"
+            )
+        from mdpo.aggregators import get_aggregator
+
+        if not isinstance(self.aggregator_kwargs, Mapping):
+            raise ValueError(
+                f"method {self.name!r} aggregator_kwargs must be a mapping, "
+                f"got {self.aggregator_kwargs!r}"
+            )
+        try:
+            get_aggregator(self.aggregator, **self.aggregator_kwargs)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"method {self.name!r} aggregator: {err}") from err
+        if self.ideal not in ("tracked", "given"):
+            raise ValueError(
+                f"method {self.name!r} ideal must be 'tracked' or 'given', got {self.ideal!r}"
+            )
+        if self.dps_partitions is not None:
+            _check_int(f"method {self.name!r} dps_partitions", self.dps_partitions, 1)
+        if self.steps is not None:
+            _check_int(f"method {self.name!r} steps", self.steps, 1)
+        if self.tasks is not None and (
+            isinstance(self.tasks, str) or not all(isinstance(t, str) for t in self.tasks)
+        ):
+            raise ValueError(f"method {self.name!r} tasks must be a list of task names")
+
+    def applies_to(self, task_name: str, task: Any) -> bool:
+        """Whether this method runs on a task."""
+        if self.tasks is not None and task_name not in self.tasks:
+            return False
+        if self.objective not in task.objectives:
+            return False
+        return not (self.kind == "mod" and not task.has_logits)
+
+    def grid_partitions(self, m: int) -> int:
+        """The DPS grid's partitions for m dimensions."""
+        return self.dps_partitions or (4 if m == 2 else 2)
+
+
+@dataclasses.dataclass
+class SuiteConfig:
+    """A benchmark suite.
+
+    Args:
+        name: Suite name.
+        tasks: The tasks.
+        methods: The methods.
+        seeds: Training seeds (>= 1 of them; claims need >= 3).
+        training: Shared training settings.
+        description: Free text.
+        confidence: Confidence level of the reported intervals.
+    """
+
+    name: str
+    tasks: list[TaskConfig]
+    methods: list[MethodConfig]
+    seeds: list[int] = dataclasses.field(default_factory=lambda: [0, 1, 2])
+    training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
+    description: str = ""
+    confidence: float = 0.95
+
+    def __post_init__(self) -> None:
+        check_run_name(self.name, "suite name")
+        if not isinstance(self.seeds, list) or not self.seeds:
+            raise ValueError(f"seeds must be a non-empty list of ints, got {self.seeds!r}")
+        for s in self.seeds:
+            _check_int("seeds entry", s, 0)
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must be distinct, got {self.seeds!r}")
+        _check_float("confidence", self.confidence, 0.5, 0.999)
+        for what, items in (("task", self.tasks), ("method", self.methods)):
+            names = [i.name for i in items]
+            if not names:
+                raise ValueError(f"a suite needs at least one {what}")
+            if len(set(names)) != len(names):
+                raise ValueError(f"{what} names must be unique, got {names}")
+        task_names = {t.name for t in self.tasks}
+        for method in self.methods:
+            unknown = sorted(set(method.tasks or ()) - task_names)
+            if unknown:
+                raise ValueError(
+                    f"method {method.name!r} names unknown tasks {unknown}; "
+                    f"tasks: {sorted(task_names)}"
+                )
+
+    @classmethod
+    def from_dict(cls, data: Any) -> SuiteConfig:
+        """Validate a parsed YAML mapping.
+
+        Raises:
+            ValueError: On an unknown key (named, with the allowed ones) or a bad value.
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a suite must be a mapping, got {type(data).__name__}")
+        allowed = _fields(cls)
+        for key in data:
+            if key not in allowed:
+                raise ValueError(f"suite has unknown key {key!r}; allowed keys: {allowed}")
+        for key in ("name", "tasks", "methods"):
+            if key not in data:
+                raise ValueError(f"suite is missing the required key {key!r}")
+        out = dict(data)
+        for key, klass in (("tasks", TaskConfig), ("methods", MethodConfig)):
+            if not isinstance(out[key], list):
+                raise ValueError(f"suite key {key!r} must be a list, got {out[key]!r}")
+            out[key] = [_build(klass, item, f"{key}[{i}]") for i, item in enumerate(out[key])]
+        out["training"] = _build(TrainingConfig, out.get("training") or {}, "training")
+        return cls(**out)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON/YAML-ready dict (round-trips through :meth:`from_dict`)."""
+        return dataclasses.asdict(self)
+
+
+def builtin_suites() -> list[str]:
+    """Names of the suites shipped as package data (``mdpo.benchmarks.suites``)."""
+    root = resources.files("mdpo.benchmarks.suites")
+    return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_suite(name_or_path: str | Path) -> SuiteConfig:
+    """Load a built-in suite by name (``"quick"``) or a YAML file by path.
+
+    Args:
+        name_or_path: A built-in suite name or a path to a YAML file.
+
+    Returns:
+        The validated :class:`SuiteConfig`.
+
+    Raises:
+        ValueError: If the name is unknown (the built-ins are listed), or the file is not a
+            valid suite.
+    """
+    import yaml
+
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        if not path.is_file():
+            raise ValueError(f"suite file {str(path)!r} does not exist")
+        text = path.read_text(encoding="utf-8")
+        where = str(path)
+    else:
+        name = str(name_or_path)
+        if name not in builtin_suites():
+            raise ValueError(
+                f"unknown suite {name!r}: not a YAML file and not a built-in suite; "
+                f"built-in suites: {builtin_suites()}"
+            )
+        text = resources.files("mdpo.benchmarks.suites").joinpath(f"{name}.yaml").read_text()
+        where = f"built-in suite {name!r}"
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ValueError(f"{where} is not valid YAML: {err}") from err
+    try:
+        return SuiteConfig.from_dict(data)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{where}: {err}") from err

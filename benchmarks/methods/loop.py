@@ -1,0 +1,163 @@
+"""The training loop of the non-LM benchmark tasks (bandit, synthetic).
+
+One step: draw the batch's preferences ``λ [B, m]`` (a pure function of (seed, step, row)),
+run the model on the task's N input rows for every λ (``[B, N, ...]``), take the per-row
+losses ``[B·N, m]``, update the tracked ideal point, and minimise the aggregator's grouped
+:meth:`~mdpo.aggregators.Aggregator.reduce` with Adam. LLM tasks use
+:class:`mdpo.training.MDPOTrainer` instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+
+from mdpo.preferences import sample_preferences
+from mdpo.seeding import keyed_generator
+
+__all__ = ["TrainLog", "fixed_preferences", "sampled_preferences", "train_loop"]
+
+
+@dataclasses.dataclass
+class TrainLog:
+    """What one training run did.
+
+    Attributes:
+        steps: Optimizer steps.
+        rows: Loss rows processed (steps × B × N).
+        wall_time: Seconds.
+        ideal: The final tracked ideal point ``[m]`` (loss space), or None if the aggregator
+            needs none.
+        curve_steps: Steps at which the curve was recorded.
+        curve: Per-dimension mean loss ``[len(curve_steps)][m]``.
+        label: What was trained (e.g. ``"expert:r0"``).
+    """
+
+    steps: int
+    rows: int
+    wall_time: float
+    ideal: list[float] | None
+    curve_steps: list[int]
+    curve: list[list[float]]
+    label: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+
+def sampled_preferences(
+    m: int, batch: int, *, seed: int, vertex_prob: float
+) -> Callable[[int], torch.Tensor]:
+    """``step -> λ [batch, m]`` drawn uniformly on the simplex (mixed with vertices).
+
+    Each step's draw comes from :func:`mdpo.seeding.keyed_generator` keyed by
+    ``(seed, "preference", step)``, so it is a pure function of (seed, step, row).
+    """
+
+    def draw(step: int) -> torch.Tensor:
+        gen = keyed_generator(seed, "preference", step)
+        return sample_preferences(batch, m, generator=gen, vertex_prob=vertex_prob)
+
+    return draw
+
+
+def fixed_preferences(preference: torch.Tensor, batch: int) -> Callable[[int], torch.Tensor]:
+    """``step -> λ [batch, m]`` that always returns ``preference`` repeated."""
+    rows = preference.to(torch.float32).expand(batch, -1).clone()
+    return lambda step: rows
+
+
+def train_loop(
+    forward: Callable[[torch.Tensor], torch.Tensor],
+    params: Iterable[torch.nn.Parameter],
+    task: Any,
+    *,
+    aggregator: Any,
+    preferences: Callable[[int], torch.Tensor],
+    steps: int,
+    lr: float,
+    objective: str,
+    seed: int,
+    ideal_margin: float,
+    log_every: int,
+    label: str = "",
+    on_step: Callable[[int], None] | None = None,
+    ideal: torch.Tensor | None = None,
+) -> TrainLog:
+    """Train ``params`` by minimising the aggregated task losses.
+
+    Args:
+        forward: ``λ [B, m] -> outputs [B, N, ...]`` on the task's inputs.
+        params: Trainable parameters (Adam).
+        task: A :class:`~mdpo.benchmarks.tasks.base.TrainableTask`.
+        aggregator: An :class:`mdpo.aggregators.Aggregator`.
+        preferences: ``step -> λ [B, m]``.
+        steps: Optimizer steps.
+        lr: Learning rate.
+        objective: The task's training objective.
+        seed: Seed for sampled objectives.
+        ideal_margin: Margin of the tracked ideal point (Tchebycheff family).
+        log_every: Steps between curve points.
+        label: Stored in the log.
+        on_step: Called after each step with the step index (progress bars).
+        ideal: A known ideal point ``[m]`` in loss space (the best value of every loss);
+            the aggregator then uses ``ideal - ideal_margin``. None tracks z as the running
+            minimum of the per-λ mean losses minus ``ideal_margin``.
+
+    Returns:
+        A :class:`TrainLog`.
+    """
+    from mdpo.training.ideal import IdealPointTracker
+
+    params = [p for p in params if p.requires_grad]
+    if not params:
+        raise ValueError("train_loop got no trainable parameters")
+    optimizer = torch.optim.Adam(params, lr=lr)
+    tracker = IdealPointTracker(task.n_dims, margin=ideal_margin)
+    needs_ideal = bool(getattr(aggregator, "requires_ideal", False))
+    curve_steps: list[int] = []
+    curve: list[list[float]] = []
+    rows = 0
+    start = time.perf_counter()
+    for step in range(steps):
+        lam = preferences(step)
+        out = forward(lam)
+        losses = task.losses(out, objective=objective, seed=seed, step=step)
+        b, n, m = losses.shape
+        flat = losses.reshape(b * n, m)
+        row_prefs = lam.repeat_interleave(n, dim=0)
+        z = None
+        if needs_ideal and ideal is not None:
+            z = ideal.to(flat.dtype) - ideal_margin
+        elif needs_ideal:
+            # Candidate: the best per-λ mean of each dimension in this batch.
+            tracker.update(losses.detach().mean(dim=1).min(dim=0).values[None])
+            z = tracker.value.to(flat.dtype)
+        loss = aggregator.reduce(flat, row_prefs, ideal=z)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        rows += b * n
+        if step % log_every == 0 or step == steps - 1:
+            curve_steps.append(step)
+            curve.append(flat.detach().mean(dim=0).tolist())
+        if on_step is not None:
+            on_step(step)
+    return TrainLog(
+        steps=steps,
+        rows=rows,
+        wall_time=time.perf_counter() - start,
+        ideal=None if not needs_ideal else _final_ideal(ideal, ideal_margin, tracker),
+        curve_steps=curve_steps,
+        curve=curve,
+        label=label,
+    )
+
+
+def _final_ideal(ideal: torch.Tensor | None, margin: float, tracker: Any) -> list[float]:
+    return (tracker.value if ideal is None else ideal.float() - margin).tolist()

@@ -1,0 +1,149 @@
+"""``report.md``: metric tables with intervals over seeds, paired differences and plots."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from mdpo.benchmarks.plots import ordered_methods
+
+__all__ = ["format_table", "write_report"]
+
+_COLUMNS = (
+    ("hv_ratio", "HV ratio"),
+    ("igd_plus", "IGD+"),
+    ("hypervolume", "HV"),
+    ("spacing", "spacing"),
+    ("controllability", "ctrl ρ"),
+)
+
+
+def _fmt(stat: dict[str, Any] | None) -> str:
+    if not stat or stat.get("mean") is None or not math.isfinite(stat["mean"]):
+        return "n/a"
+    half = stat.get("half_width")
+    if half is None or not math.isfinite(half):
+        return f"{stat['mean']:.4f}"
+    return f"{stat['mean']:.4f} ± {half:.4f}"
+
+
+def format_table(task: dict[str, Any], which: str = "summary") -> str:
+    """A markdown table: one row per method, mean ± half-width per headline metric.
+
+    Args:
+        task: A task entry of ``results.json``.
+        which: ``"summary"`` (dense preferences) or ``"summary_dps_grid"``.
+
+    Returns:
+        Markdown text.
+    """
+    head = "| method | " + " | ".join(label for _, label in _COLUMNS) + " | steps | wall s |"
+    lines = [head, "|" + "---|" * (len(_COLUMNS) + 3)]
+    for name, method in ordered_methods(task):
+        cells = [_fmt(method[which].get(key)) for key, _ in _COLUMNS]
+        wall = method["wall_time"]["mean"]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {method['steps']} | {wall:.1f} |")
+    ceiling = task.get("ceiling")
+    if which == "summary" and ceiling:
+        cells = [_fmt({"mean": ceiling["metrics"].get(key)}) for key, _ in _COLUMNS]
+        label = f"*true front, {ceiling['n_points']} points (ceiling)*"
+        lines.append(f"| {label} | " + " | ".join(cells) + " | - | - |")
+    return "\n".join(lines)
+
+
+def _paired_table(task: dict[str, Any]) -> str:
+    lines = ["| a - b | on | Δ HV ratio | Δ IGD+ | Δ HV |", "|---|---|---|---|---|"]
+    order = [name for name, _ in ordered_methods(task)]
+    pairs = task["paired_differences"]
+    for i, a in enumerate(order):
+        for b in order[i + 1 :]:
+            stats = pairs.get(f"{a} - {b}")
+            if stats is None:
+                continue
+            cells = [_fmt(stats[k]) for k in ("hv_ratio", "igd_plus", "hypervolume")]
+            lines.append(f"| {a} - {b} | {stats.get('on', 'dense')} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_report(out_dir: str | Path) -> Path:
+    """Write ``report.md`` and the PNG plots from ``DIR/results.json``.
+
+    Args:
+        out_dir: A run directory holding ``results.json``.
+
+    Returns:
+        The path of ``report.md``.
+
+    Raises:
+        ValueError: If ``results.json`` is missing or unreadable.
+    """
+    from mdpo.adapters._files import _atomic
+    from mdpo.benchmarks.plots import plot_fronts, plot_training_curves
+
+    out = Path(out_dir)
+    try:
+        results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ValueError(f"{out} holds no readable results.json: {err}") from err
+    suite = results["suite"]
+    proto = results["protocol"]
+    text = [
+        f"# Benchmark report: {suite['name']}",
+        "",
+        suite.get("description", "").strip(),
+        "",
+        f"Seeds: {suite['seeds']}. Intervals: {proto['intervals']}.",
+        f"Normalisation: {proto['normalization']}; reference point {proto['reference_point']}.",
+        f"Headline: {proto['headline']}. Equal compute: {proto['equal_compute']}.",
+        f"Decoding: {results['decoding']}.",
+        f"Total wall time: {results.get('wall_time', float('nan')):.1f} s.",
+        "",
+    ]
+    for name, task in results["tasks"].items():
+        if not task["methods"]:
+            continue
+        front_png = plot_fronts(name, task, out)
+        curve_png = plot_training_curves(name, task, out)
+        hv = task["hypervolume_method"]
+        text += [
+            f"## {name} ({task['kind']}, m = {task['n_dims']}: {', '.join(task['dim_names'])})",
+            "",
+            f"{task['n_eval_preferences']} evaluation preferences (Das–Dennis, "
+            f"{task['eval_partitions']} partitions); true front: "
+            + (f"{len(task['true_front']['points'])} points" if task["true_front"] else "unknown")
+            + f"; hypervolume: {hv['method']} ({hv['backend']}"
+            + (f", {hv['n_samples']} samples" if "n_samples" in hv else "")
+            + ").",
+            "",
+            format_table(task),
+            "",
+        ]
+        if task.get("dps_grid"):
+            text += [
+                f"Restricted to the DPS grid ({len(task['dps_grid'])} preferences):",
+                "",
+                format_table(task, "summary_dps_grid"),
+                "",
+            ]
+        text += [
+            "Paired differences (per seed, a - b; on the DPS grid when DPS is involved):",
+            "",
+            _paired_table(task),
+            "",
+        ]
+        for meth, cap in task.get("capacity", {}).items():
+            text.append(
+                f"Capacity ({meth}, LS-trained at each grid λ): max normalised gap to "
+                f"J(π*_λ) = {_fmt(cap['max_normalised_gap_to_optimum'])}."
+            )
+        text += ["", f"![fronts]({front_png.name})", f"![curves]({curve_png.name})", ""]
+    path = out / "report.md"
+    body = "\n".join(text) + "\n"
+
+    def write(tmp: str) -> None:
+        Path(tmp).write_text(body, encoding="utf-8")
+
+    _atomic(path, write)
+    return path

@@ -1,0 +1,100 @@
+"""``mdpo bench run SUITE_OR_CONFIG --out DIR`` and ``mdpo bench report DIR``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_parser"]
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register the ``bench`` subcommand with its ``run`` and ``report`` actions.
+
+    Args:
+        subparsers: The dispatcher's ``add_subparsers()`` object.
+
+    Returns:
+        The ``bench`` parser.
+    """
+    parser = subparsers.add_parser(
+        "bench",
+        help="run benchmark suites and write their reports",
+        description="Run a benchmark suite (built-in name or YAML file) or re-write a report.",
+    )
+    actions = parser.add_subparsers(dest="bench_command", metavar="ACTION")
+    run = actions.add_parser(
+        "run",
+        help="run (or resume) a suite",
+        description=(
+            "Train and evaluate every (task, method, seed) of a suite. Finished runs are kept "
+            "in DIR/parts and skipped on a re-run; writes DIR/results.json, DIR/report.md and "
+            "PNG plots."
+        ),
+    )
+    run.add_argument("suite", help="a built-in suite name (quick, bandit10, ...) or a YAML file")
+    run.add_argument("--out", required=True, help="output directory")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument(
+        "--threads", type=int, default=1, help="torch threads (default 1: fastest for tiny models)"
+    )
+    run.set_defaults(handler=_run)
+    report = actions.add_parser(
+        "report",
+        help="re-write report.md and the plots of a run directory",
+        description="Re-write DIR/report.md and the PNG plots from DIR/results.json.",
+    )
+    report.add_argument("dir", help="a run directory holding results.json")
+    report.set_defaults(handler=_report)
+    parser.set_defaults(handler=lambda args: _help(parser))
+    return parser
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from mdpo.benchmarks.config import load_suite
+    from mdpo.benchmarks.report import format_table
+    from mdpo.benchmarks.runner import run_suite
+
+    if args.threads is not None and args.threads < 1:
+        print(f"error: --threads must be >= 1, got {args.threads}", file=sys.stderr)
+        return 2
+    try:
+        suite = load_suite(args.suite)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    summary = run_suite(suite, args.out, progress=not args.no_progress, threads=args.threads)
+    _print_tables(Path(args.out), format_table)
+    for label in summary.failed:
+        print(f"FAILED {label} (see {Path(args.out) / 'failures.json'})", file=sys.stderr)
+    print(summary.line(suite.name))
+    return 0 if summary.ok else 1
+
+
+def _print_tables(out: Path, format_table: Any) -> None:
+    import json
+
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    for name, task in results["tasks"].items():
+        if task["methods"]:
+            print(f"\n{name} (m = {task['n_dims']})\n{format_table(task)}")
+    print()
+
+
+def _report(args: argparse.Namespace) -> int:
+    from mdpo.benchmarks.report import write_report
+
+    try:
+        path = write_report(args.dir)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}")
+    return 0

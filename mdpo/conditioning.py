@@ -1,0 +1,253 @@
+"""How a preference λ reaches the policy during training: the adapter, or the prompt.
+
+A :class:`Conditioning` has two sides. :meth:`~Conditioning.format_prompts` is the text side
+(it rewrites prompts before tokenization) and :meth:`~Conditioning.activate` the model side
+(a context manager under which the model runs at the rows' λ). Objectives expand λ to their
+rows (a pair's two responses, an RLOO prompt's k samples) before calling ``activate``.
+
+- :class:`AdapterConditioning`: λ is written into a Panacea adapter (``requires_adapter``).
+- :class:`PromptConditioning`: λ is written into the system prompt (RiC-style), for a plain
+  or LoRA model; nothing happens model-side.
+- :class:`NoConditioning`: nothing at all, for training at one fixed λ (RS experts, DPS).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+import torch
+
+from mdpo.preferences import check_preference
+
+__all__ = ["AdapterConditioning", "Conditioning", "NoConditioning", "PromptConditioning"]
+
+
+def _check_rows(preferences: Any, n_rows: int | None, m: int | None) -> torch.Tensor:
+    if not isinstance(preferences, torch.Tensor) or preferences.dim() != 2:
+        raise ValueError(
+            "preferences must be a [B, m] tensor, got "
+            f"{getattr(preferences, 'shape', type(preferences).__name__)}"
+        )
+    if n_rows is not None and preferences.shape[0] != n_rows:
+        raise ValueError(
+            f"preferences must have one row per prompt ({n_rows}), got {preferences.shape[0]}"
+        )
+    width = preferences.shape[1] if m is None else m
+    return check_preference(preferences, width, name="preferences")
+
+
+class Conditioning:
+    """Base class: how λ reaches the policy.
+
+    The defaults leave prompts unchanged and the model untouched (only λ is validated);
+    subclasses override :meth:`format_prompts` (text side) or :meth:`activate` (model side).
+
+    Attributes:
+        name: Short identifier (``"adapter"``, ``"prompt"``, ``"none"``).
+        requires_adapter: True if the model must expose ``set_preference`` (a Panacea
+            model); the trainer refuses a mismatch.
+        n_dims: The λ width checked by :meth:`activate`, or None for any width.
+    """
+
+    name: ClassVar[str] = "conditioning"
+    requires_adapter: ClassVar[bool] = False
+    n_dims: int | None = None
+
+    def format_prompts(self, prompts: Sequence[Any], preferences: torch.Tensor) -> list[Any]:
+        """Text side: rewrite each prompt for its row's λ (identity by default).
+
+        Args:
+            prompts: ``B`` prompts, strings or conversations.
+            preferences: ``[B, m]`` λ per prompt.
+
+        Returns:
+            ``B`` prompts.
+        """
+        _check_rows(preferences, len(prompts), None)
+        return list(prompts)
+
+    @contextlib.contextmanager
+    def activate(self, model: Any, preferences: torch.Tensor) -> Iterator[Any]:
+        """Model side: a context manager under which ``model`` runs at the rows' λ.
+
+        The default validates λ and leaves the model untouched (for conditionings that act
+        on the text only, or not at all); :class:`AdapterConditioning` overrides it.
+
+        Args:
+            model: The policy.
+            preferences: ``[B, m]`` λ per batch row, already expanded to the forward's rows.
+
+        Yields:
+            The model.
+        """
+        _check_rows(preferences, None, self.n_dims)
+        yield model
+
+
+class AdapterConditioning(Conditioning):
+    """λ is written into the adapter: ``model.preference(rows)`` (or ``set_preference``).
+
+    Example:
+        >>> import torch
+        >>> from mdpo.conditioning import AdapterConditioning
+        >>> from mdpo.testing import tiny_causal_lm
+        >>> cond = AdapterConditioning()
+        >>> cond.name, cond.requires_adapter
+        ('adapter', True)
+        >>> with cond.activate(tiny_causal_lm(), torch.tensor([[1.0, 0.0]])):  # doctest: +ELLIPSIS
+        ...     pass
+        Traceback (most recent call last):
+        ...
+        TypeError: AdapterConditioning needs a model with set_preference ..., got LlamaForCausalLM
+    """
+
+    name = "adapter"
+    requires_adapter = True
+
+    @contextlib.contextmanager
+    def activate(self, model: Any, preferences: torch.Tensor) -> Iterator[Any]:
+        """Set λ per row on the adapter for the duration; the previous λ is restored.
+
+        Args:
+            model: A model with ``set_preference`` (and optionally ``preference(λ)``).
+            preferences: ``[B, m]`` λ per batch row.
+
+        Yields:
+            The model.
+
+        Raises:
+            TypeError: If the model has no ``set_preference``.
+            ValueError: If a row of λ is not on the simplex.
+        """
+        if not callable(getattr(model, "set_preference", None)):
+            raise TypeError(
+                "AdapterConditioning needs a model with set_preference (a Panacea model), "
+                f"got {type(model).__name__}"
+            )
+        rows = _check_rows(preferences, None, getattr(model, "n_dims", None))
+        scoped = getattr(model, "preference", None)
+        if callable(scoped):
+            with scoped(rows):
+                yield model
+            return
+        previous = (
+            model.get_preference() if callable(getattr(model, "get_preference", None)) else None
+        )
+        model.set_preference(rows)
+        try:
+            yield model
+        finally:
+            if previous is not None:
+                model.set_preference(previous)
+
+
+class NoConditioning(Conditioning):
+    """λ reaches neither the text nor the model: one fixed trade-off (RS experts, DPS).
+
+    Example:
+        >>> import torch
+        >>> from mdpo.conditioning import NoConditioning
+        >>> NoConditioning().format_prompts(["Hi"], torch.tensor([[0.5, 0.5]]))
+        ['Hi']
+    """
+
+    name = "none"
+
+
+class PromptConditioning(Conditioning):
+    r"""λ is written into the system prompt (RiC-style); nothing happens model-side.
+
+    A conversation gets the line appended to its system message, or a new system message
+    in front (which replaces a template's default system prompt). A string prompt becomes
+    the line, a blank line, then the prompt.
+
+    Args:
+        dim_names: The m dimension names, in λ's order.
+        template: Format string with a ``{weights}`` field.
+        weight_format: Format of one weight, with ``{name}`` and ``{value}`` fields.
+
+    Raises:
+        ValueError: If ``dim_names`` is empty, has duplicates, or ``template`` lacks
+            ``{weights}``.
+
+    Example:
+        >>> import torch
+        >>> from mdpo.conditioning import PromptConditioning
+        >>> cond = PromptConditioning(["helpful", "concise"])
+        >>> [chat] = cond.format_prompts(
+        ...     [[{"role": "user", "content": "Hi"}]], torch.tensor([[0.7, 0.3]]))
+        >>> chat[0]
+        {'role': 'system', 'content': 'Preference weights: helpful=0.70, concise=0.30.'}
+        >>> cond.format_prompts(["Hi"], torch.tensor([[0.25, 0.75]]))
+        ['Preference weights: helpful=0.25, concise=0.75.\n\nHi']
+    """
+
+    name = "prompt"
+
+    def __init__(
+        self,
+        dim_names: Sequence[str],
+        *,
+        template: str = "Preference weights: {weights}.",
+        weight_format: str = "{name}={value:.2f}",
+    ) -> None:
+        names = list(dim_names) if not isinstance(dim_names, str) else [dim_names]
+        if not names or len(set(names)) != len(names) or not all(isinstance(n, str) for n in names):
+            raise ValueError(f"dim_names must be distinct non-empty strings, got {dim_names!r}")
+        if "{weights}" not in template:
+            raise ValueError(f"template must contain '{{weights}}', got {template!r}")
+        self.dim_names = names
+        self.n_dims = len(names)
+        self.template = template
+        self.weight_format = weight_format
+
+    def describe(self, preference: torch.Tensor) -> str:
+        """The line written for one λ.
+
+        Args:
+            preference: ``[m]`` λ.
+
+        Returns:
+            The formatted line, e.g. ``"Preference weights: helpful=0.70, concise=0.30."``.
+        """
+        values = preference.tolist()
+        weights = ", ".join(
+            self.weight_format.format(name=n, value=v) for n, v in zip(self.dim_names, values)
+        )
+        return self.template.format(weights=weights)
+
+    def format_prompts(self, prompts: Sequence[Any], preferences: torch.Tensor) -> list[Any]:
+        """Write each row's λ into its prompt.
+
+        Args:
+            prompts: ``B`` prompts, strings or conversations.
+            preferences: ``[B, m]`` λ per prompt.
+
+        Returns:
+            ``B`` rewritten prompts (inputs are not modified).
+
+        Raises:
+            ValueError: If λ is invalid or has the wrong width.
+            TypeError: If a prompt is neither a string nor a conversation.
+        """
+        rows = _check_rows(preferences, len(prompts), self.n_dims)
+        out = []
+        for prompt, lam in zip(prompts, rows):
+            line = self.describe(lam)
+            if isinstance(prompt, str):
+                out.append(f"{line}\n\n{prompt}")
+            elif isinstance(prompt, Sequence) and all(isinstance(m, Mapping) for m in prompt):
+                messages = [dict(m) for m in prompt]
+                if messages and messages[0].get("role") == "system":
+                    messages[0]["content"] = f"{messages[0].get('content', '')}\n{line}".lstrip()
+                else:
+                    messages.insert(0, {"role": "system", "content": line})
+                out.append(messages)
+            else:
+                raise TypeError(
+                    "prompt must be a str or a list of messages, "
+                    f"got {type(prompt).__name__} {prompt!r:.80}"
+                )
+        return out

@@ -1,0 +1,252 @@
+"""DPO on preference pairs: per-dimension ``(prompt, chosen, rejected)`` or paired m-label data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+
+from mdpo.conditioning import Conditioning
+from mdpo.data import PairCollator, PairedDPOConfig, label_to_index, validate_dpo
+from mdpo.data import validate_paired_dpo as _validate_paired
+
+from .base import Objective, check_dim_names, scatter_rows
+from .losses import dpo_loss
+from .output import LossOutput
+
+__all__ = ["DPOObjective", "reference_column"]
+
+
+def reference_column(response_column: str) -> str:
+    """Name of the optional precomputed reference log-prob column of a response column.
+
+    Args:
+        response_column: ``"chosen"``, ``"rejected"``, ``"response_0"`` or ``"response_1"``.
+
+    Returns:
+        ``"ref_<response_column>_logps"``; when every example carries both responses'
+        columns, the reference forward is skipped.
+
+    Example:
+        >>> from mdpo.objectives import reference_column
+        >>> reference_column("chosen")
+        'ref_chosen_logps'
+    """
+    return f"ref_{response_column}_logps"
+
+
+class DPOObjective(Objective):
+    """DPO per dimension, computing each response's log-probs **once** whatever m is.
+
+    Two data layouts:
+
+    - **Paired multi-dimension** (``label_columns`` given, or several ``dim_names``):
+      ``prompt``, ``response_0``, ``response_1`` and one label column per dimension (the
+      better response's index; -1/None masks that dimension for that pair).
+    - **Per dimension**: ``prompt``, ``chosen``, ``rejected`` (one dimension).
+
+    Both responses of every pair go through the policy in one forward (and the reference
+    in one no-grad forward with the adapter disabled); each dimension then picks its chosen
+    and rejected log-probs by its label. Precomputed reference log-probs in the columns
+    :func:`reference_column` names skip the reference forward.
+
+    Args:
+        dim_names: Dimension name(s); None for a per-dimension objective named later by
+            :class:`~mdpo.objectives.MultiObjective`.
+        beta: DPO's β.
+        label_smoothing: Conservative-DPO ε.
+        label_columns: ``{dimension: label column}`` (or a
+            :class:`~mdpo.data.PairedDPOConfig`) for paired data. With several
+            ``dim_names`` and no ``label_columns``, each dimension's label column is its name.
+        max_length: Maximum prompt + response tokens.
+        max_prompt_length: Maximum prompt tokens (the prompt is truncated first).
+        chat_template: See :class:`~mdpo.data.CompletionCollator`.
+        ref_model: Explicit reference model (default: the policy with its adapter disabled).
+
+    Raises:
+        ValueError: For inconsistent names and label columns, or bad β/ε.
+
+    Example:
+        >>> from mdpo.objectives import DPOObjective
+        >>> obj = DPOObjective(label_columns={"helpful": "better", "safe": "safer"})
+        >>> obj.dim_names, obj.paired
+        (['helpful', 'safe'], True)
+        >>> DPOObjective("helpful").paired
+        False
+    """
+
+    kind = "dpo"
+
+    def __init__(
+        self,
+        dim_names: str | Sequence[str] | None = None,
+        *,
+        beta: float = 0.1,
+        label_smoothing: float = 0.0,
+        label_columns: Mapping[str, str] | PairedDPOConfig | None = None,
+        max_length: int | None = 512,
+        max_prompt_length: int | None = None,
+        chat_template: bool | None = None,
+        ref_model: Any = None,
+    ) -> None:
+        names = check_dim_names(dim_names)
+        if label_columns is None and names is not None and len(names) > 1:
+            label_columns = {n: n for n in names}
+        self.config: PairedDPOConfig | None = None
+        if label_columns is not None:
+            self.config = (
+                label_columns
+                if isinstance(label_columns, PairedDPOConfig)
+                else PairedDPOConfig(label_columns=label_columns)
+            )
+            if names is not None and names != self.config.dim_names:
+                raise ValueError(
+                    f"dim_names {names} must equal the label_columns keys {self.config.dim_names}"
+                )
+            names = self.config.dim_names
+        # Validate β and ε once, here, rather than at the first step.
+        zero = torch.zeros(())
+        dpo_loss(zero, zero, zero, zero, beta=beta, label_smoothing=label_smoothing)
+        self.dim_names = names
+        self.beta = float(beta)
+        self.label_smoothing = float(label_smoothing)
+        self.ref_model = ref_model
+        responses = self.config.response_columns if self.config else ("chosen", "rejected")
+        prompt_column = self.config.prompt_column if self.config else "prompt"
+        self.prompt_column = prompt_column
+        self.collator = PairCollator(
+            None,
+            response_columns=responses,
+            prompt_column=prompt_column,
+            max_length=max_length,
+            max_prompt_length=max_prompt_length,
+            chat_template=chat_template,
+        )
+
+    @property
+    def paired(self) -> bool:
+        """True for paired multi-dimension data (labels), False for chosen/rejected data."""
+        return self.config is not None
+
+    def validate_data(self, data: Any) -> None:
+        """Check paired data (:func:`~mdpo.data.validate_paired_dpo`) or chosen/rejected data.
+
+        Args:
+            data: A :class:`datasets.Dataset` or list of dict rows.
+
+        Raises:
+            ValueError: Naming the missing or ill-typed column and the columns present.
+        """
+        if self.config is not None:
+            _validate_paired(data, self.config)
+        else:
+            validate_dpo(data)
+
+    def _labels(self, examples: Sequence[Mapping[str, Any]], device: torch.device) -> torch.Tensor:
+        if self.config is None:
+            return torch.zeros(len(examples), 1, dtype=torch.long, device=device)
+        cols = list(self.config.label_columns.values())
+        values = []
+        for i, ex in enumerate(examples):
+            try:
+                values.append([label_to_index(ex.get(c)) for c in cols])
+            except ValueError as err:
+                raise ValueError(f"examples[{i}]: {err} (label columns {cols})") from err
+        return torch.tensor(values, dtype=torch.long, device=device)
+
+    def _precomputed(
+        self, examples: Sequence[Mapping[str, Any]], kept: torch.Tensor
+    ) -> torch.Tensor | None:
+        cols = [reference_column(c) for c in self.collator.response_columns]
+        rows = [examples[i] for i in kept.tolist()]
+        if not rows or not all(c in ex and ex[c] is not None for ex in rows for c in cols):
+            return None
+        return torch.tensor([[float(ex[c]) for ex in rows] for c in cols]).flatten()
+
+    def __call__(
+        self,
+        model: Any,
+        examples: Sequence[Mapping[str, Any]],
+        preferences: torch.Tensor,
+        *,
+        tokenizer: Any,
+        conditioning: Conditioning,
+        generator: torch.Generator | None = None,
+    ) -> LossOutput:
+        """DPO losses of ``B`` pairs at their rows' λ.
+
+        Args:
+            model: The policy.
+            examples: ``B`` rows (paired or chosen/rejected layout).
+            preferences: ``[B, M]`` λ per row.
+            tokenizer: The tokenizer.
+            conditioning: How λ reaches the policy.
+            generator: Unused (DPO draws nothing).
+
+        Returns:
+            ``LossOutput`` with ``losses [B, m]`` (m = ``len(dim_names)``) and ``mask [B, m]``
+            False for masked labels and dropped pairs; metrics ``dpo/<dim>/loss``,
+            ``dpo/<dim>/margin`` (mean β-scaled implicit reward margin), ``dpo/<dim>/accuracy``
+            and ``J/<dim>`` (= −mean loss) over the rows with signal (NaN for a dimension
+            with none), and ``dpo/<dims>/dropped`` (pairs dropped by truncation).
+        """
+        self._check_call(examples, preferences, conditioning)
+        dims = self._require_dims()
+        B = len(examples)
+        formatted = conditioning.format_prompts(
+            [ex[self.prompt_column] for ex in examples], preferences
+        )
+        rows = [{**ex, self.prompt_column: p} for ex, p in zip(examples, formatted)]
+        self.collator.tokenizer = tokenizer
+        batch = self.collator(rows)
+        kept = batch["kept"]
+        n = len(kept)
+        if n == 0:
+            return self._no_signal(B, "dropped")
+        policy, _ = self._policy_logps(model, batch, preferences[kept].repeat(2, 1), conditioning)
+        device = policy.device
+        ref = self._precomputed(examples, kept)
+        if ref is None:
+            ref, _ = self._reference_logps(model, batch, self.ref_model)
+        ref = ref.to(device=device, dtype=policy.dtype)
+        labels = self._labels(examples, device)[kept.to(device)]  # [n, m]
+        second = labels == 1
+        pc = torch.where(second, policy[n:, None], policy[:n, None])
+        pr = torch.where(second, policy[:n, None], policy[n:, None])
+        rc = torch.where(second, ref[n:, None], ref[:n, None])
+        rr = torch.where(second, ref[:n, None], ref[n:, None])
+        has = labels >= 0
+        loss = dpo_loss(pc, pr, rc, rr, beta=self.beta, label_smoothing=self.label_smoothing)
+        loss = torch.where(has, loss, 0.0)
+        margins = (self.beta * ((pc - rc) - (pr - rr))).detach()
+        metrics = _dpo_metrics(dims, loss.detach(), margins, has)
+        metrics[f"dpo/{'+'.join(dims)}/dropped"] = torch.tensor(float(B - n))
+        return LossOutput(
+            losses=scatter_rows(loss, kept, B),
+            mask=scatter_rows(has, kept, B),
+            metrics=metrics,
+            preferences=None,
+        )
+
+
+def _dpo_metrics(
+    dims: list[str], loss: torch.Tensor, margins: torch.Tensor, has: torch.Tensor
+) -> dict[str, torch.Tensor]:
+    metrics: dict[str, torch.Tensor] = {}
+    seen = has.sum(dim=0)
+    count = seen.clamp(min=1).float()
+    mean_loss = torch.where(has, loss, 0.0).sum(dim=0) / count
+    mean_margin = torch.where(has, margins, 0.0).sum(dim=0) / count
+    accuracy = (has & (margins > 0)).sum(dim=0).float() / count
+    # A dimension with no labelled pair in this batch reports NaN, not a fake 0.
+    nan = torch.tensor(float("nan"), device=loss.device)
+    mean_loss, mean_margin, accuracy = (
+        torch.where(seen > 0, t, nan) for t in (mean_loss, mean_margin, accuracy)
+    )
+    for i, d in enumerate(dims):
+        metrics[f"dpo/{d}/loss"] = mean_loss[i].cpu()
+        metrics[f"dpo/{d}/margin"] = mean_margin[i].cpu()
+        metrics[f"dpo/{d}/accuracy"] = accuracy[i].cpu()
+        metrics[f"J/{d}"] = -mean_loss[i].cpu()
+    return metrics

@@ -1,0 +1,124 @@
+"""SFT: the negative log-likelihood of demonstration completions as one dimension's loss."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import torch
+
+from mdpo.conditioning import Conditioning
+from mdpo.data import CompletionCollator, split_example, validate_sft
+
+from .base import Objective, check_dim_names, scatter_rows
+from .losses import sft_loss
+from .output import LossOutput
+
+__all__ = ["SFTObjective"]
+
+
+class SFTObjective(Objective):
+    """Supervised fine-tuning on ``(prompt, completion)`` or conversational ``messages``.
+
+    The loss is :func:`~mdpo.objectives.sft_loss` (per-token mean NLL by default) and
+    J = −loss, the mean log-likelihood.
+
+    Args:
+        dim_name: The dimension's name; None to let
+            :class:`~mdpo.objectives.MultiObjective` name it.
+        max_length: Maximum prompt + completion tokens.
+        max_prompt_length: Maximum prompt tokens (the prompt is truncated first).
+        reduction: ``"mean"`` per token or ``"sum"`` per sequence.
+        chat_template: See :class:`~mdpo.data.CompletionCollator`.
+
+    Example:
+        >>> from mdpo.objectives import SFTObjective
+        >>> SFTObjective("formal").dim_names
+        ['formal']
+    """
+
+    kind = "sft"
+
+    def __init__(
+        self,
+        dim_name: str | None = None,
+        *,
+        max_length: int | None = 512,
+        max_prompt_length: int | None = None,
+        reduction: Literal["mean", "sum"] = "mean",
+        chat_template: bool | None = None,
+    ) -> None:
+        names = check_dim_names(dim_name, name="dim_name")
+        if names is not None and len(names) != 1:
+            raise ValueError(f"dim_name must be one name, got {dim_name!r}")
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        self.dim_names = names
+        self.reduction = reduction
+        self.collator = CompletionCollator(
+            None,
+            max_length=max_length,
+            max_prompt_length=max_prompt_length,
+            chat_template=chat_template,
+        )
+
+    def validate_data(self, data: Any) -> None:
+        """Check ``prompt`` + ``completion`` or ``messages`` (:func:`~mdpo.data.validate_sft`).
+
+        Args:
+            data: A :class:`datasets.Dataset` or list of dict rows.
+
+        Raises:
+            ValueError: Naming the missing or ill-typed column and the columns present.
+        """
+        validate_sft(data)
+
+    def __call__(
+        self,
+        model: Any,
+        examples: Sequence[Mapping[str, Any]],
+        preferences: torch.Tensor,
+        *,
+        tokenizer: Any,
+        conditioning: Conditioning,
+        generator: torch.Generator | None = None,
+    ) -> LossOutput:
+        """SFT losses of ``B`` examples at their rows' λ.
+
+        Args:
+            model: The policy.
+            examples: ``B`` rows with ``prompt`` + ``completion`` or ``messages``.
+            preferences: ``[B, M]`` λ per row.
+            tokenizer: The tokenizer.
+            conditioning: How λ reaches the policy.
+            generator: Unused.
+
+        Returns:
+            ``LossOutput`` with ``losses [B, 1]``, ``mask [B, 1]`` (False for dropped
+            examples) and metrics ``sft/<dim>/nll`` and ``J/<dim>``.
+        """
+        self._check_call(examples, preferences, conditioning)
+        (dim,) = self._require_dims()
+        B = len(examples)
+        pairs = [split_example(ex) for ex in examples]
+        formatted = conditioning.format_prompts([p for p, _ in pairs], preferences)
+        rows = [{"prompt": p, "completion": c} for p, (_, c) in zip(formatted, pairs)]
+        self.collator.tokenizer = tokenizer
+        batch = self.collator(rows)
+        kept = batch["kept"]
+        if len(kept) == 0:
+            return self._no_signal(B, "dropped")
+        _, token_logps = self._policy_logps(model, batch, preferences[kept], conditioning)
+        mask = batch["completion_mask"].to(token_logps.device)
+        loss = sft_loss(token_logps, mask, reduction=self.reduction)  # [n]
+        mean = loss.detach().mean().cpu()
+        has = torch.ones(len(kept), 1, dtype=torch.bool, device=loss.device)
+        return LossOutput(
+            losses=scatter_rows(loss[:, None], kept, B),
+            mask=scatter_rows(has, kept, B),
+            metrics={
+                f"sft/{dim}/nll": mean,
+                f"J/{dim}": -mean,
+                f"sft/{dim}/dropped": torch.tensor(float(B - len(kept))),
+            },
+        )

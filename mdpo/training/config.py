@@ -1,0 +1,223 @@
+"""`MDPOConfig`: :class:`transformers.TrainingArguments` plus the MDPO-specific fields."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from transformers import TrainingArguments
+
+__all__ = ["PREFERENCE_SAMPLING_MODES", "MDPOConfig"]
+
+PREFERENCE_SAMPLING_MODES = ("per_step", "per_row")
+"""Allowed values of :attr:`MDPOConfig.preference_sampling`."""
+
+
+@dataclass
+class MDPOConfig(TrainingArguments):
+    r"""Training arguments of :class:`~mdpo.training.MDPOTrainer`.
+
+    Every :class:`transformers.TrainingArguments` field is accepted (``output_dir``,
+    ``max_steps``, ``learning_rate``, ``save_steps``, ...). ``per_device_train_batch_size``
+    counts **rows** (prompts) per device and micro-batch: a DPO row is one pair, an RLHF row
+    one prompt with its k samples. The fields below are added; they are validated in
+    ``__post_init__``.
+
+    **Preference sampling.** λ is a pure function of ``(seed, global step, row)`` (see
+    :func:`~mdpo.training.training_preferences`), so a resumed or DDP-sharded run draws
+    exactly what an uninterrupted single-process run draws.
+
+    **Ideal point.** With ``ideal="track"`` the trainer keeps z in loss space (the same,
+    possibly normalised, space the aggregator sees) by this rule: after each micro-batch,
+    for every dimension i with at least one kept row,
+
+    .. math:: z_i \leftarrow \min\bigl(z_i,\; \bar l_i - \text{ideal\_margin}\bigr)
+
+    where :math:`\bar l_i` is the micro-batch mean of the kept losses of dimension i. Under
+    DDP the candidates of all ranks are combined by their minimum before the update, so
+    every rank holds the same z. The micro-batch's aggregate already uses the updated z.
+    z is checkpointed. Aggregators without an ideal point (LS) ignore it.
+
+    Args:
+        preference_sampling: ``"per_row"`` (each row draws its own λ) or ``"per_step"``
+            (one λ per optimizer step, shared by all rows and ranks).
+        vertex_prob: Probability in [0, 1] that a draw is a simplex vertex instead of a
+            uniform point (see :func:`mdpo.preferences.sample_preferences`).
+        fixed_preference: Train at this one λ instead of sampling (``[m]``, non-negative,
+            summing to 1). A plain peft-LoRA model (RS experts, DPS members) needs no
+            conditioning then; a Panacea model gets λ written into its adapter.
+        aggregator: Aggregator name for :func:`mdpo.aggregators.get_aggregator` (``"ls"``,
+            ``"tche"``, ``"stche"``, ``"mtche"``, ``"atche"``, ``"pbi"``, ``"cosmos"``).
+        aggregator_kwargs: Keyword arguments of the aggregator's constructor.
+        ideal: ``"track"`` (the rule above) or an explicit ideal point ``[m]`` in loss
+            space, used as is. It lives in the space the aggregator sees: the normalised
+            losses when the objective normalises (``MultiObjective(normalize=...)``).
+        ideal_margin: The margin subtracted from the tracked minimum (loss units, >= 0).
+        dim_names: Expected dimension names; when given they must equal the objective's.
+
+    Raises:
+        ValueError: On a bad value (the message names the field, the value and what is
+            allowed), including ``remove_unused_columns=True``: the trainer's data are
+            global row indices and dimension columns that a model's ``forward`` does not
+            take, so that option would drop them.
+        TypeError: On a value of the wrong type.
+
+    Example:
+        >>> from mdpo.training import MDPOConfig
+        >>> cfg = MDPOConfig(output_dir="out", aggregator="tche", vertex_prob=0.3)
+        >>> cfg.preference_sampling, cfg.ideal, cfg.remove_unused_columns
+        ('per_row', 'track', False)
+        >>> MDPOConfig(output_dir="out", preference_sampling="per_epoch")
+        Traceback (most recent call last):
+        ...
+        ValueError: preference_sampling must be one of ('per_step', 'per_row'), got 'per_epoch'
+    """
+
+    preference_sampling: str = field(
+        default="per_row",
+        metadata={"help": "How λ is drawn: 'per_row' or 'per_step'."},
+    )
+    vertex_prob: float = field(
+        default=0.0,
+        metadata={"help": "Probability that a λ draw is a simplex vertex."},
+    )
+    fixed_preference: list[float] | None = field(
+        default=None,
+        metadata={"help": "Train at this one λ instead of sampling."},
+    )
+    aggregator: str = field(
+        default="ls",
+        metadata={"help": "Aggregator name (mdpo.aggregators.get_aggregator)."},
+    )
+    aggregator_kwargs: dict[str, Any] | None = field(
+        default=None,
+        metadata={"help": "Keyword arguments of the aggregator."},
+    )
+    ideal: str | list[float] = field(
+        default="track",
+        metadata={"help": "'track' or an explicit ideal point in loss space."},
+    )
+    ideal_margin: float = field(
+        default=0.1,
+        metadata={"help": "Margin subtracted from the tracked minimum of each loss."},
+    )
+    dim_names: list[str] | None = field(
+        default=None,
+        metadata={"help": "Expected dimension names (checked against the objective)."},
+    )
+    remove_unused_columns: bool = field(
+        default=False,
+        metadata={"help": "Must stay False: the trainer's rows are not model inputs."},
+    )
+    train_sampling_strategy: str = field(
+        default="sequential",
+        metadata={"help": "Must stay 'sequential': rows are global stream positions."},
+    )
+    ddp_find_unused_parameters: bool | None = field(
+        default=False,
+        metadata={"help": "Every adapter parameter takes part in every forward."},
+    )
+
+    def __post_init__(self) -> None:
+        self._validate_mdpo_fields()
+        super().__post_init__()
+
+    def _validate_mdpo_fields(self) -> None:
+        if self.preference_sampling not in PREFERENCE_SAMPLING_MODES:
+            raise ValueError(
+                f"preference_sampling must be one of {PREFERENCE_SAMPLING_MODES}, "
+                f"got {self.preference_sampling!r}"
+            )
+        self.vertex_prob = _check_float("vertex_prob", self.vertex_prob, 0.0, 1.0)
+        self.ideal_margin = _check_float("ideal_margin", self.ideal_margin, 0.0, math.inf)
+        if self.fixed_preference is not None:
+            self.fixed_preference = _float_list("fixed_preference", self.fixed_preference)
+            from mdpo.preferences import check_preference
+
+            check_preference(
+                self.fixed_preference, len(self.fixed_preference), name="fixed_preference"
+            )
+        if not isinstance(self.aggregator, str) or not self.aggregator:
+            raise TypeError(
+                f"aggregator must be a non-empty str naming an aggregator (e.g. 'ls', 'tche'), "
+                f"got {type(self.aggregator).__name__} {self.aggregator!r}"
+            )
+        if self.aggregator_kwargs is None:
+            self.aggregator_kwargs = {}
+        if not isinstance(self.aggregator_kwargs, dict) or not all(
+            isinstance(k, str) for k in self.aggregator_kwargs
+        ):
+            raise TypeError(
+                "aggregator_kwargs must be a dict with str keys, "
+                f"got {type(self.aggregator_kwargs).__name__} {self.aggregator_kwargs!r}"
+            )
+        if isinstance(self.ideal, str):
+            if self.ideal != "track":
+                raise ValueError(
+                    f"ideal must be 'track' or a list of floats (an ideal point in loss space), "
+                    f"got {self.ideal!r}"
+                )
+        else:
+            self.ideal = _float_list("ideal", self.ideal)
+        if self.dim_names is not None:
+            if (
+                not isinstance(self.dim_names, list | tuple)
+                or not self.dim_names
+                or not all(isinstance(n, str) and n for n in self.dim_names)
+            ):
+                raise TypeError(
+                    f"dim_names must be a non-empty list of non-empty str, got {self.dim_names!r}"
+                )
+            if len(set(self.dim_names)) != len(self.dim_names):
+                raise ValueError(f"dim_names must be unique, got {list(self.dim_names)!r}")
+            self.dim_names = list(self.dim_names)
+        m = {
+            name: len(value)
+            for name, value in (
+                ("fixed_preference", self.fixed_preference),
+                ("ideal", None if isinstance(self.ideal, str) else self.ideal),
+                ("dim_names", self.dim_names),
+            )
+            if value is not None
+        }
+        if len(set(m.values())) > 1:
+            raise ValueError(
+                f"fixed_preference, ideal and dim_names must agree on m, got lengths {m}"
+            )
+        if self.remove_unused_columns:
+            raise ValueError(
+                "remove_unused_columns must be False for MDPOTrainer, got True: the trainer feeds "
+                "global row indices and the objectives read dimension columns (labels, "
+                "prompts, responses) that the model's forward does not take, so Trainer would "
+                "drop them"
+            )
+        if self.train_sampling_strategy != "sequential":
+            raise ValueError(
+                "train_sampling_strategy must be 'sequential' for MDPOTrainer (rows are global "
+                "stream positions; the objectives draw their examples from them), "
+                f"got {self.train_sampling_strategy!r}"
+            )
+
+
+def _check_float(name: str, value: Any, low: float, high: float) -> float:
+    allowed = f"a float in [{low}, {high}]"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be {allowed}, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if math.isnan(value) or not low <= value <= high or math.isinf(value):
+        raise ValueError(f"{name} must be {allowed} (finite), got {value!r}")
+    return value
+
+
+def _float_list(name: str, value: Any) -> list[float]:
+    if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+        raise TypeError(f"{name} must be a list of floats, got {type(value).__name__} {value!r}")
+    out = []
+    for v in value:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise ValueError(f"{name} must be a list of finite floats, got {list(value)!r}")
+        out.append(float(v))
+    if not out:
+        raise ValueError(f"{name} must not be empty, got {list(value)!r}")
+    return out

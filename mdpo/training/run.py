@@ -1,0 +1,295 @@
+"""Run a :class:`~mdpo.training.TrainRunConfig`: build everything, train, write the run folder."""
+
+from __future__ import annotations
+
+import json
+import os
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ._io import atomic_write
+from .run_config import DimensionSpec, TrainRunConfig
+
+__all__ = [
+    "RUN_MANIFEST",
+    "build_objective",
+    "load_local_dataset",
+    "package_versions",
+    "resolve_run_dir",
+    "run_training",
+    "write_run_manifest",
+]
+
+RUN_MANIFEST = "run.json"
+"""The manifest every saved run carries (DESIGN §3)."""
+
+_VERSIONED = ("mdpo", "torch", "transformers", "peft", "accelerate", "datasets")
+
+
+def resolve_run_dir(output_dir: str | os.PathLike[str], run_name: str) -> Path:
+    """``output_dir / run_name``, refusing names that escape ``output_dir``.
+
+    Args:
+        output_dir: The root folder of runs.
+        run_name: A relative folder name (may contain subfolders).
+
+    Returns:
+        The resolved run folder (not created).
+
+    Raises:
+        ValueError: If ``run_name`` is absolute, empty, or resolves outside ``output_dir``.
+
+    Example:
+        >>> from mdpo.training import resolve_run_dir
+        >>> resolve_run_dir("/tmp/runs", "a/b").as_posix()
+        '/tmp/runs/a/b'
+        >>> resolve_run_dir("/tmp/runs", "../etc")
+        Traceback (most recent call last):
+        ...
+        ValueError: run_name '../etc' escapes output_dir '/tmp/runs'; use a relative name inside it
+    """
+    root = Path(output_dir).resolve()
+    if not run_name or os.path.isabs(run_name):
+        raise ValueError(
+            f"run_name must be a non-empty relative name inside output_dir, got {run_name!r}"
+        )
+    target = (root / run_name).resolve()
+    if target == root or root not in target.parents:
+        raise ValueError(
+            f"run_name {run_name!r} escapes output_dir {os.fspath(output_dir)!r}; "
+            "use a relative name inside it"
+        )
+    return target
+
+
+def load_local_dataset(path: str | os.PathLike[str]) -> Any:
+    """A local dataset: a ``save_to_disk`` folder, or a ``.json``/``.jsonl`` file.
+
+    Args:
+        path: The folder or file.
+
+    Returns:
+        A :class:`datasets.Dataset`.
+
+    Raises:
+        FileNotFoundError: If ``path`` does not exist.
+        ValueError: If it is a file of another type.
+    """
+    import datasets
+
+    p = Path(path)
+    if p.is_dir():
+        ds = datasets.load_from_disk(os.fspath(p))
+        if isinstance(ds, datasets.DatasetDict):
+            if "train" not in ds:
+                raise ValueError(
+                    f"{p} holds a DatasetDict without a 'train' split: {list(ds)}; "
+                    "save a Dataset or a 'train' split"
+                )
+            ds = ds["train"]
+        return ds
+    if not p.exists():
+        raise FileNotFoundError(f"dataset {os.fspath(p)!r} does not exist")
+    if p.suffix.lower() not in (".json", ".jsonl"):
+        raise ValueError(
+            f"dataset file {os.fspath(p)!r} must be .json or .jsonl (or a save_to_disk folder)"
+        )
+    return datasets.load_dataset("json", data_files=os.fspath(p), split="train")
+
+
+def build_objective(cfg: TrainRunConfig) -> Any:
+    """The :class:`~mdpo.objectives.MultiObjective` a run config describes.
+
+    Args:
+        cfg: The run config.
+
+    Returns:
+        The objective, components in config order.
+    """
+    from mdpo.objectives import MultiObjective
+
+    components = [_component(dim) for dim in cfg.dimensions]
+    return MultiObjective(components, normalize=cfg.normalize, seed=cfg.seed)
+
+
+def _component(dim: DimensionSpec) -> tuple[Any, Any, Any]:
+    from mdpo.objectives import DPOObjective, RLHFObjective, SFTObjective
+
+    names = dim.names
+    data = load_local_dataset(dim.data)
+    if dim.objective == "dpo":
+        if dim.label_columns is not None or len(names) > 1:
+            obj = DPOObjective(names, label_columns=dim.label_columns, **dim.kwargs)
+        else:
+            obj = DPOObjective(names[0], **dim.kwargs)
+        return (names if len(names) > 1 else names[0], obj, data)
+    if dim.objective == "sft":
+        return (names[0], SFTObjective(names[0], **dim.kwargs), data)
+    from mdpo.scorers import get_scorer
+
+    scorer = get_scorer(dim.scorer, **dim.scorer_kwargs)
+    return (names[0], RLHFObjective(names[0], scorer, **dim.kwargs), data)
+
+
+def _dtype(name: str) -> Any:
+    import torch
+
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
+
+
+def _adapt(model: Any, cfg: TrainRunConfig, m: int) -> Any:
+    spec = cfg.adapter
+    if cfg.method == "panacea":
+        from mdpo.adapters import PanaceaConfig, get_panacea_model
+
+        kwargs: dict[str, Any] = {
+            "r": spec.r,
+            "n_dims": m,
+            "target_modules": spec.target_modules,
+            "lora_alpha": spec.lora_alpha,
+            "lora_dropout": spec.lora_dropout,
+        }
+        if spec.init_scale is not None:
+            kwargs["init_scale"] = spec.init_scale
+        return get_panacea_model(model, PanaceaConfig(**kwargs))
+    from peft import LoraConfig, get_peft_model
+
+    from mdpo.adapters import default_target_modules
+
+    targets = spec.target_modules or default_target_modules(model)
+    lora = LoraConfig(
+        r=spec.r,
+        lora_alpha=spec.lora_alpha if spec.lora_alpha is not None else spec.r,
+        lora_dropout=spec.lora_dropout,
+        target_modules=targets,
+    )
+    return get_peft_model(model, lora)
+
+
+def _conditioning(cfg: TrainRunConfig) -> Any:
+    from mdpo import conditioning
+
+    if cfg.conditioning is None:
+        return None
+    if cfg.conditioning == "adapter":
+        return conditioning.AdapterConditioning()
+    if cfg.conditioning == "prompt":
+        return conditioning.PromptConditioning(cfg.dim_names)
+    return conditioning.NoConditioning()
+
+
+def run_training(cfg: TrainRunConfig, *, overwrite: bool = False) -> Path:
+    """Train as ``cfg`` says and write the run folder.
+
+    The folder ``output_dir/run_name`` holds ``adapter/`` (the trained adapter, loadable
+    with :meth:`mdpo.adapters.PanaceaModel.from_pretrained` or peft), ``checkpoints/``
+    (Trainer checkpoints, if any were saved), ``config.json`` (the validated config) and
+    ``run.json`` (base model, method, dimension names, adapter paths, package versions).
+
+    Args:
+        cfg: The validated config.
+        overwrite: Allow an existing, non-empty run folder.
+
+    Returns:
+        The run folder.
+
+    Raises:
+        FileExistsError: If the run folder exists and is not empty (without ``overwrite``).
+    """
+    from mdpo.models import load_causal_lm
+
+    from .config import MDPOConfig
+    from .trainer import MDPOTrainer
+
+    run_dir = resolve_run_dir(cfg.output_dir, cfg.run_name)
+    if run_dir.exists() and any(run_dir.iterdir()) and not overwrite:
+        raise FileExistsError(
+            f"run folder {os.fspath(run_dir)!r} exists and is not empty; choose another "
+            "run_name or pass --overwrite"
+        )
+    objective = build_objective(cfg)
+    model, tokenizer = load_causal_lm(cfg.model.name_or_path, dtype=_dtype(cfg.model.dtype))
+    model = _adapt(model, cfg, objective.n_dims)
+    args = MDPOConfig(
+        output_dir=os.fspath(run_dir / "checkpoints"),
+        seed=cfg.seed,
+        aggregator=cfg.aggregator,
+        aggregator_kwargs=dict(cfg.aggregator_kwargs),
+        dim_names=cfg.dim_names,
+        **cfg.training,
+    )
+    trainer = MDPOTrainer(
+        model,
+        args,
+        objective,
+        processing_class=tokenizer,
+        conditioning=_conditioning(cfg),
+    )
+    result = trainer.train()
+    adapter_dir = run_dir / "adapter"
+    trainer.save_model(os.fspath(adapter_dir))
+    _atomic_write_json(run_dir / "config.json", _config_dict(cfg))
+    write_run_manifest(
+        run_dir,
+        {
+            "base_model": cfg.model.name_or_path,
+            "method": cfg.method,
+            "aggregator": cfg.aggregator,
+            "dimension_names": cfg.dim_names,
+            "adapter_paths": {"adapter": "adapter"},
+            "global_step": int(result.global_step),
+            "training_loss": float(result.training_loss),
+            "ideal": trainer.ideal_tracker.value.tolist(),
+        },
+    )
+    return run_dir
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions of mdpo and the libraries a run depends on.
+
+    Returns:
+        ``{package: version or None}``.
+    """
+    out: dict[str, str | None] = {}
+    for name in _VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def write_run_manifest(run_dir: str | os.PathLike[str], fields: dict[str, Any]) -> Path:
+    """Atomically write ``run.json``: the given fields plus ``format_version`` and versions.
+
+    Args:
+        run_dir: The run folder.
+        fields: At least ``base_model``, ``method``, ``dimension_names``, ``adapter_paths``.
+
+    Returns:
+        The manifest's path.
+
+    Raises:
+        ValueError: If a required field is missing.
+    """
+    required = ("base_model", "method", "dimension_names", "adapter_paths")
+    missing = [k for k in required if k not in fields]
+    if missing:
+        raise ValueError(f"run manifest is missing fields {missing}")
+    manifest = {"format_version": 1, **fields, "package_versions": package_versions()}
+    path = Path(run_dir) / RUN_MANIFEST
+    _atomic_write_json(path, manifest)
+    return path
+
+
+def _config_dict(cfg: TrainRunConfig) -> dict[str, Any]:
+    import dataclasses
+
+    return dataclasses.asdict(cfg)
+
+
+def _atomic_write_json(path: Path, data: Any) -> None:
+    text = json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
+    atomic_write(path, lambda fh: fh.write(text), binary=False)

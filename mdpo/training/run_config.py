@@ -1,0 +1,306 @@
+"""The ``mdpo train`` YAML config, validated into dataclasses (errors name the bad key)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "METHODS",
+    "OBJECTIVE_KINDS",
+    "AdapterSpec",
+    "DimensionSpec",
+    "ModelSpec",
+    "TrainRunConfig",
+    "load_run_config",
+]
+
+OBJECTIVE_KINDS = ("dpo", "sft", "rlhf")
+"""Objective kinds a dimension can use."""
+
+METHODS = ("panacea", "lora")
+"""``panacea``: one Panacea adapter over sampled λ; ``lora``: a plain peft LoRA, trained at
+``training.fixed_preference`` or with ``conditioning: prompt``."""
+
+_DTYPES = ("float32", "bfloat16", "float16")
+
+
+@dataclasses.dataclass
+class ModelSpec:
+    """The base model.
+
+    Args:
+        name_or_path: ``"smollm2"`` (the bundled SmolLM2-135M-Instruct) or a local folder,
+            loaded with :func:`mdpo.models.load_causal_lm`.
+        dtype: ``"float32"``, ``"bfloat16"`` or ``"float16"``.
+    """
+
+    name_or_path: str = "smollm2"
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        _check_str("model.name_or_path", self.name_or_path)
+        if self.dtype not in _DTYPES:
+            raise ValueError(f"model.dtype must be one of {_DTYPES}, got {self.dtype!r}")
+
+
+@dataclasses.dataclass
+class DimensionSpec:
+    """One component of the objective: one dimension (or several sharing paired data).
+
+    Args:
+        name: The dimension name, or a list of names for paired multi-dimension DPO data
+            (one label column per name, see ``label_columns``).
+        objective: ``"dpo"``, ``"sft"`` or ``"rlhf"``.
+        data: A local dataset: a folder written by ``Dataset.save_to_disk`` or a
+            ``.json``/``.jsonl`` file. For RLHF, the prompt set.
+        scorer: RLHF only: a :func:`mdpo.scorers.get_scorer` key.
+        scorer_kwargs: Keyword arguments of the scorer.
+        label_columns: Paired DPO only: ``{dimension: label column}``.
+        kwargs: Further keyword arguments of the objective (``beta``, ``max_length``, ...).
+    """
+
+    name: str | list[str]
+    objective: str
+    data: str | None = None
+    scorer: str | None = None
+    scorer_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    label_columns: dict[str, str] | None = None
+    kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        """The dimension names of this component."""
+        return [self.name] if isinstance(self.name, str) else list(self.name)
+
+    def __post_init__(self) -> None:
+        names = self.name if isinstance(self.name, list) else [self.name]
+        if not names or not all(isinstance(n, str) and n for n in names):
+            raise ValueError(
+                f"dimensions[].name must be a non-empty str or list of str, got {self.name!r}"
+            )
+        if self.objective not in OBJECTIVE_KINDS:
+            raise ValueError(
+                f"dimensions[{self.name!r}].objective must be one of {OBJECTIVE_KINDS}, "
+                f"got {self.objective!r}"
+            )
+        if self.data is None:
+            raise ValueError(
+                f"dimensions[{self.name!r}].data is required: a dataset folder or a "
+                ".json/.jsonl file (for rlhf, the prompts)"
+            )
+        _check_str(f"dimensions[{self.name!r}].data", self.data)
+        if self.objective == "rlhf":
+            _check_str(f"dimensions[{self.name!r}].scorer", self.scorer)
+        elif self.scorer is not None:
+            raise ValueError(
+                f"dimensions[{self.name!r}].scorer is only used by objective 'rlhf', "
+                f"got scorer={self.scorer!r} with objective {self.objective!r}"
+            )
+        if len(names) > 1 and self.objective != "dpo":
+            raise ValueError(
+                f"dimensions[{self.name!r}]: several names in one component need objective "
+                f"'dpo' with paired data, got {self.objective!r}"
+            )
+        for field_name in ("scorer_kwargs", "kwargs"):
+            _check_mapping(f"dimensions[{self.name!r}].{field_name}", getattr(self, field_name))
+        if self.label_columns is not None:
+            _check_mapping(f"dimensions[{self.name!r}].label_columns", self.label_columns)
+
+
+@dataclasses.dataclass
+class AdapterSpec:
+    """The adapter: :class:`mdpo.adapters.PanaceaConfig` fields, or a peft LoRA's.
+
+    ``n_dims`` comes from the dimensions. For ``method: lora``, ``r`` is the LoRA rank.
+
+    Args:
+        r: Panacea's k (learned singular values) or the LoRA rank.
+        target_modules: Module names or a regex; None = every attention and MLP linear.
+        lora_alpha: Scale numerator (None: scaling 1).
+        lora_dropout: Dropout on the adapter input.
+        init_scale: Panacea only: std of U and V at init.
+    """
+
+    r: int = 8
+    target_modules: list[str] | str | None = None
+    lora_alpha: float | None = None
+    lora_dropout: float = 0.0
+    init_scale: float | None = None
+
+
+@dataclasses.dataclass
+class TrainRunConfig:
+    """A whole ``mdpo train`` run.
+
+    Args:
+        model: The base model.
+        dimensions: The components (at least one).
+        output_dir: Root folder of runs.
+        run_name: The run's folder inside ``output_dir`` (must not escape it).
+        method: ``"panacea"`` or ``"lora"``.
+        conditioning: ``"adapter"`` (Panacea's default), ``"prompt"`` (RiC-style) or
+            ``"none"`` (one fixed λ).
+        aggregator: Aggregator name; ``aggregator_kwargs`` its arguments.
+        aggregator_kwargs: See ``aggregator``.
+        normalize: ``None``, ``"running"`` or ``{dimension: scale}`` for the objective.
+        adapter: The adapter configuration.
+        training: :class:`mdpo.training.MDPOConfig` fields (``output_dir`` is set by the
+            run; ``aggregator``, ``dim_names`` and ``seed`` come from this config).
+        seed: Seed of λ draws, data draws and initialisation.
+    """
+
+    model: ModelSpec
+    dimensions: list[DimensionSpec]
+    output_dir: str = "runs"
+    run_name: str = "train"
+    method: str = "panacea"
+    conditioning: str | None = None
+    aggregator: str = "ls"
+    aggregator_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    normalize: Any = None
+    adapter: AdapterSpec = dataclasses.field(default_factory=AdapterSpec)
+    training: dict[str, Any] = dataclasses.field(default_factory=dict)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.dimensions:
+            raise ValueError("dimensions must list at least one dimension")
+        names = [n for d in self.dimensions for n in d.names]
+        if len(set(names)) != len(names):
+            raise ValueError(f"dimension names must be unique, got {names}")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        allowed = (None, "adapter", "prompt", "none")
+        if self.conditioning not in allowed:
+            raise ValueError(f"conditioning must be one of {allowed}, got {self.conditioning!r}")
+        _check_str("output_dir", self.output_dir)
+        _check_str("run_name", self.run_name)
+        _check_mapping("aggregator_kwargs", self.aggregator_kwargs)
+        _check_mapping("training", self.training)
+        for key in ("output_dir", "aggregator", "aggregator_kwargs", "dim_names", "seed"):
+            if key in self.training:
+                raise ValueError(
+                    f"training.{key} is set by the run config itself; move it to the top level"
+                    if key != "dim_names"
+                    else "training.dim_names comes from dimensions; remove it"
+                )
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise TypeError(f"seed must be an int, got {self.seed!r}")
+
+    @property
+    def dim_names(self) -> list[str]:
+        """All dimension names, in component order."""
+        return [n for d in self.dimensions for n in d.names]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainRunConfig:
+        """Validate a parsed YAML mapping.
+
+        Args:
+            data: The mapping.
+
+        Returns:
+            The config.
+
+        Raises:
+            ValueError: Naming an unknown or missing key, or a bad value.
+            TypeError: On a value of the wrong type.
+
+        Example:
+            >>> from mdpo.training import TrainRunConfig
+            >>> cfg = TrainRunConfig.from_dict({
+            ...     "model": "smollm2",
+            ...     "dimensions": [{"name": "concise", "objective": "sft", "data": "d.jsonl"}],
+            ... })
+            >>> cfg.model.name_or_path, cfg.dim_names
+            ('smollm2', ['concise'])
+            >>> TrainRunConfig.from_dict({"modle": "smollm2"})  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            ValueError: unknown key 'modle' in the run config; allowed keys: adapter, ...
+        """
+        fields = _build(cls, data, "the run config", skip=("model", "dimensions", "adapter"))
+        model = data.get("model", "smollm2")
+        if isinstance(model, str):
+            model = {"name_or_path": model}
+        fields["model"] = _build(ModelSpec, model, "model", construct=True)
+        dims = data.get("dimensions")
+        if not isinstance(dims, list):
+            raise ValueError(
+                f"dimensions must be a list of dimension mappings, got {type(dims).__name__}"
+            )
+        fields["dimensions"] = [
+            _build(DimensionSpec, d, f"dimensions[{i}]", construct=True) for i, d in enumerate(dims)
+        ]
+        adapter = data.get("adapter") or {}
+        fields["adapter"] = _build(AdapterSpec, adapter, "adapter", construct=True)
+        return cls(**fields)
+
+
+def load_run_config(path: str | os.PathLike[str]) -> TrainRunConfig:
+    """Read a YAML run config with ``yaml.safe_load`` and validate it.
+
+    Relative ``data`` paths are resolved against the config file's folder.
+
+    Args:
+        path: The YAML file.
+
+    Returns:
+        The validated config.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        ValueError: If it is not a mapping or fails validation.
+    """
+    import yaml
+
+    path = Path(path)
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold a YAML mapping, got {type(data).__name__}")
+    cfg = TrainRunConfig.from_dict(data)
+    base = path.resolve().parent
+    for dim in cfg.dimensions:
+        if dim.data is not None and not os.path.isabs(dim.data):
+            dim.data = os.fspath(base / dim.data)
+    return cfg
+
+
+def _build(
+    cls: type, data: Any, where: str, *, skip: tuple[str, ...] = (), construct: bool = False
+) -> Any:
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{where} must be a mapping, got {type(data).__name__} {data!r:.80}")
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in names:
+            raise ValueError(
+                f"unknown key {key!r} in {where}; allowed keys: {', '.join(sorted(names))}"
+            )
+    required = [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+        and f.name not in skip
+    ]
+    for key in required:
+        if key not in data:
+            raise ValueError(f"missing key {key!r} in {where}")
+    fields = {k: v for k, v in data.items() if k not in skip}
+    return cls(**fields) if construct else fields
+
+
+def _check_str(name: str, value: Any) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty str, got {value!r}")
+
+
+def _check_mapping(name: str, value: Any) -> None:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{name} must be a mapping, got {type(value).__name__} {value!r:.80}")

@@ -1,0 +1,421 @@
+"""`MDPOTrainer`: preference-sampled multi-dimension training on :class:`transformers.Trainer`."""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import torch
+from torch import nn
+from transformers import Trainer
+
+from ._io import atomic_write
+from .checkpoint import (
+    adapter_kind,
+    load_adapter_weights,
+    load_mdpo_state,
+    save_adapter,
+    save_mdpo_state,
+)
+from .config import MDPOConfig
+from .ideal import IdealPointTracker
+from .metrics import MetricAccumulator, batch_metrics
+from .rows import ROW_KEY, RowIndexDataset, collate_rows
+from .sampling import training_preferences
+
+__all__ = ["MDPOTrainer"]
+
+
+class MDPOTrainer(Trainer):
+    r"""Train one adapter on m objectives under sampled preferences, with Trainer's loop.
+
+    Each micro-batch is a set of **global row indices** (a stream ``0, 1, 2, ...`` that
+    Trainer/accelerate shard across DDP ranks and accumulation micro-batches). For each
+    micro-batch at global step t the trainer
+
+    1. draws λ per row (or per step) as a pure function of ``(args.seed, t, row)``
+       (:func:`~mdpo.training.training_preferences`), or uses ``args.fixed_preference``;
+    2. calls the objective, which draws each dimension's examples as a pure function of
+       ``(seed, t, dim, row)``, applies the conditioning and returns
+       ``LossOutput(losses [b, m], mask [b, m], metrics)``;
+    3. updates the tracked ideal point z (see :class:`~mdpo.training.MDPOConfig`;
+       min-combined across ranks);
+    4. returns ``aggregator.reduce(losses, λ, mask=mask, ideal=z)``, which Trainer
+       backpropagates and steps.
+
+    Nothing about the data lives in loader state, so resuming from a checkpoint, or
+    running under DDP, draws exactly the same λ and examples. Checkpoints hold the
+    **adapter weights only** (``adapter_config.json`` + ``adapter_model.safetensors``, the
+    adapter's own ``save_pretrained`` format) plus Trainer's optimizer, scheduler, RNG and
+    state files, and ``mdpo_state.pt`` with the tracked ideal point and the objective's
+    running statistics.
+
+    Args:
+        model: A :class:`mdpo.adapters.PanaceaModel` or a ``peft.PeftModel``.
+        args: The :class:`~mdpo.training.MDPOConfig`.
+        objective: A :class:`mdpo.objectives.MultiObjective`, or a single
+            :class:`mdpo.objectives.Objective` together with ``train_data``.
+        train_data: The dataset of a single ``objective`` (validated by the objective).
+        processing_class: The tokenizer.
+        tokenizer: Alias of ``processing_class``.
+        conditioning: How λ reaches the policy (:mod:`mdpo.conditioning`). A Panacea model
+            needs ``AdapterConditioning()`` (the default for it). A plain peft model needs
+            ``PromptConditioning`` to sample λ; with ``args.fixed_preference`` it defaults
+            to ``NoConditioning()``.
+        callbacks: Extra Trainer callbacks.
+        optimizers: ``(optimizer, scheduler)`` as for Trainer.
+
+    Raises:
+        TypeError: If ``args`` is not an :class:`MDPOConfig`, the model carries no adapter
+            or ``objective`` is not an objective.
+        ValueError: On a mismatch between the objective's m and the adapter's ``n_dims``,
+            ``args.dim_names``, ``args.fixed_preference`` or ``args.ideal``; when λ would
+            be sampled but cannot reach the policy (no adapter and no prompt conditioning);
+            on a conditioning that needs an adapter the model lacks, or a Panacea model
+            with a conditioning that does not write λ into it; or on a dataset
+            without the needed columns (raised by :mod:`mdpo.data` validation).
+
+    Example:
+        See the README and ``tests/training/test_examples.py``: wrap a model with
+        :func:`mdpo.adapters.get_panacea_model`, build a
+        :class:`mdpo.objectives.DPOObjective`, then
+        ``MDPOTrainer(model, MDPOConfig(...), objective, pairs,
+        processing_class=tok).train()``.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        args: MDPOConfig,
+        objective: Any,
+        train_data: Any = None,
+        *,
+        processing_class: Any = None,
+        tokenizer: Any = None,
+        conditioning: Any = None,
+        callbacks: list[Any] | None = None,
+        optimizers: tuple[Any, Any] = (None, None),
+    ) -> None:
+        if not isinstance(args, MDPOConfig):
+            raise TypeError(
+                f"args must be an mdpo.training.MDPOConfig, got {type(args).__name__}; "
+                "MDPOConfig accepts every TrainingArguments field"
+            )
+        both = processing_class is not None and tokenizer is not None
+        if both and tokenizer is not processing_class:
+            raise ValueError("pass the tokenizer once, as processing_class (tokenizer is an alias)")
+        processing_class = processing_class if processing_class is not None else tokenizer
+        kind = adapter_kind(model)
+        if kind is None:
+            raise TypeError(
+                "model must be a mdpo.adapters.PanaceaModel (get_panacea_model) or a "
+                f"peft.PeftModel (get_peft_model); MDPOTrainer trains adapters only, got "
+                f"{type(model).__name__}"
+            )
+        self.adapter_kind = kind
+        self.objective = _as_multi_objective(objective, train_data)
+        self.dim_names = list(self.objective.dim_names)
+        m = len(self.dim_names)
+        self.n_dims = m
+        _check_dims(args, self.dim_names)
+        if kind == "panacea" and model.n_dims != m:
+            raise ValueError(
+                f"the objective has m={m} dimensions {self.dim_names} but the Panacea adapter "
+                f"has n_dims={model.n_dims}; build the adapter with "
+                f"PanaceaConfig(n_dims={m}, ...)"
+            )
+        self.conditioning = _resolve_conditioning(conditioning, kind, args, self.dim_names)
+        from mdpo.aggregators import get_aggregator
+
+        self.aggregator = get_aggregator(args.aggregator, **args.aggregator_kwargs)
+        self.ideal_tracker = IdealPointTracker(m, args.ideal_margin)
+        self.fixed_ideal = None if args.ideal == "track" else torch.tensor(args.ideal)
+        self.fixed_preference = (
+            None if args.fixed_preference is None else torch.tensor(args.fixed_preference)
+        )
+        self._metrics = MetricAccumulator()
+        super().__init__(
+            model=model,
+            args=args,
+            data_collator=collate_rows,
+            train_dataset=RowIndexDataset(_stream_length(args, self.objective)),
+            processing_class=processing_class,
+            callbacks=callbacks,
+            optimizers=optimizers,
+        )
+        # compute_loss returns a per-micro-batch mean: Trainer divides by the accumulation steps.
+        self.loss_is_scaled_for_ga = False
+
+    # ------------------------------------------------------------------ data
+    def _get_train_sampler(self, train_dataset: Any = None) -> torch.utils.data.Sampler:
+        """Always sequential: row i of the stream is the run's i-th row."""
+        dataset = train_dataset if train_dataset is not None else self.train_dataset
+        return torch.utils.data.SequentialSampler(dataset)
+
+    def floating_point_ops(self, inputs: dict[str, Any]) -> int:
+        """FLOPs are not estimated: the inputs are row indices, not tokens.
+
+        Args:
+            inputs: The micro-batch.
+
+        Returns:
+            0.
+        """
+        return 0
+
+    # ------------------------------------------------------------------ loss
+    def compute_loss(
+        self,
+        model: nn.Module,
+        inputs: dict[str, torch.Tensor],
+        return_outputs: bool = False,
+        num_items_in_batch: Any = None,
+    ) -> torch.Tensor | tuple[torch.Tensor, Any]:
+        """Aggregate the objective's per-dimension losses for one micro-batch of rows.
+
+        Args:
+            model: The (possibly DDP-wrapped) model.
+            inputs: ``{"rows": LongTensor [b]}``, global row indices.
+            return_outputs: Also return the objective's ``LossOutput``.
+            num_items_in_batch: Ignored (the loss is a per-micro-batch mean).
+
+        Returns:
+            The scalar aggregated loss, and the ``LossOutput`` if ``return_outputs``.
+        """
+        rows = inputs[ROW_KEY]
+        step = int(self.state.global_step)
+        lam = training_preferences(
+            rows,
+            step,
+            self.n_dims,
+            seed=int(self.args.seed),
+            mode=self.args.preference_sampling,
+            vertex_prob=self.args.vertex_prob,
+            fixed=self.fixed_preference,
+        )
+        out = self.objective(
+            _policy_view(model, self.accelerator.unwrap_model(model)),
+            rows,
+            step,
+            lam,
+            tokenizer=self.processing_class,
+            conditioning=self.conditioning,
+        )
+        losses, mask = out.losses, out.mask
+        row_lam = out.preferences if getattr(out, "preferences", None) is not None else lam
+        row_lam = row_lam.to(device=losses.device, dtype=losses.dtype)
+        z = self._update_ideal(losses, mask)
+        ideal = z.to(device=losses.device, dtype=losses.dtype) if z is not None else None
+        loss = self.aggregator.reduce(
+            losses,
+            row_lam,
+            mask=mask,
+            ideal=ideal if self.aggregator.requires_ideal else None,
+        )
+        self._metrics.add(batch_metrics(self.dim_names, losses, mask, row_lam, out.metrics))
+        return (loss, out) if return_outputs else loss
+
+    def _update_ideal(self, losses: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        if self.fixed_ideal is not None:
+            return self.fixed_ideal
+        combine = self._min_over_ranks if self.accelerator.num_processes > 1 else None
+        self.ideal_tracker.update(losses, mask, combine=combine)
+        return self.ideal_tracker.for_aggregator()
+
+    def _min_over_ranks(self, candidate: torch.Tensor) -> torch.Tensor:
+        gathered = self.accelerator.gather(candidate.to(self.accelerator.device))
+        return gathered.reshape(-1, candidate.shape[-1]).min(dim=0).values
+
+    # ------------------------------------------------------------------ logging
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        """Add the per-dimension losses, J, λ statistics, ideal point and objective metrics.
+
+        Args:
+            logs: Trainer's logs; training logs (those with ``"loss"``) get the MDPO
+                metrics of :func:`~mdpo.training.batch_metrics` averaged since the last
+                logging step (over this rank's micro-batches; minima and maxima for the λ
+                statistics) and the current ideal point ``ideal/{dim}``.
+            start_time: Passed to Trainer.
+        """
+        if "loss" in logs:
+            logs = {**logs, **self._metrics.pop()}
+            z = self.fixed_ideal if self.fixed_ideal is not None else self.ideal_tracker.value
+            for name, value in zip(self.dim_names, z.tolist()):
+                if math.isfinite(value):
+                    logs[f"ideal/{name}"] = value
+        super().log(logs, start_time)
+
+    # ------------------------------------------------------------------ checkpoints
+    def mdpo_state_dict(self) -> dict[str, Any]:
+        """The trainer's MDPO state: tracked ideal point and the objective's statistics.
+
+        Returns:
+            ``{"ideal": {...}, "objective": {...}, "dim_names": [...]}``.
+        """
+        objective_state = (
+            self.objective.state_dict() if hasattr(self.objective, "state_dict") else {}
+        )
+        return {
+            "ideal": self.ideal_tracker.state_dict(),
+            "objective": objective_state,
+            "dim_names": list(self.dim_names),
+        }
+
+    def load_mdpo_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`mdpo_state_dict`'s output.
+
+        Args:
+            state: As returned by :meth:`mdpo_state_dict`.
+
+        Raises:
+            ValueError: If the stored dimension names differ from this run's.
+        """
+        stored = list(state.get("dim_names", self.dim_names))
+        if stored != self.dim_names:
+            raise ValueError(
+                f"checkpoint was trained on dimensions {stored}, this run has {self.dim_names}"
+            )
+        self.ideal_tracker.load_state_dict(state["ideal"])
+        if state.get("objective") and hasattr(self.objective, "load_state_dict"):
+            self.objective.load_state_dict(state["objective"])
+
+    def _save(self, output_dir: str | None = None, state_dict: dict | None = None) -> None:
+        """Write the adapter, the MDPO state, the tokenizer and the arguments (main process)."""
+        output_dir = output_dir if output_dir is not None else self.args.output_dir
+        if not self.args.should_save:
+            return
+        os.makedirs(output_dir, exist_ok=True)
+        save_adapter(self.accelerator.unwrap_model(self.model), output_dir)
+        save_mdpo_state(output_dir, self.mdpo_state_dict())
+        if self.processing_class is not None:
+            self.processing_class.save_pretrained(output_dir)
+        text = self.args.to_json_string()
+        atomic_write(
+            os.path.join(output_dir, "mdpo_config.json"), lambda fh: fh.write(text), binary=False
+        )
+
+    def _load_from_checkpoint(
+        self, resume_from_checkpoint: str, model: nn.Module | None = None
+    ) -> None:
+        """Load the adapter weights and the MDPO state of a checkpoint."""
+        target = self.accelerator.unwrap_model(model if model is not None else self.model)
+        load_adapter_weights(target, resume_from_checkpoint)
+        state = load_mdpo_state(resume_from_checkpoint)
+        if state is not None:
+            self.load_mdpo_state_dict(state)
+
+    def _load_best_model(self) -> None:
+        """Load the adapter of the best checkpoint (``load_best_model_at_end``)."""
+        best = self.state.best_model_checkpoint
+        if best is not None:
+            load_adapter_weights(self.accelerator.unwrap_model(self.model), best)
+
+
+class _PolicyView:
+    """The DDP-wrapped model for calls (gradient sync), the bare model for everything else.
+
+    Objectives and conditionings call ``set_preference``, ``disable_adapter`` or
+    ``generate``, which a ``DistributedDataParallel`` wrapper does not expose; forward
+    calls must still go through the wrapper so that gradients are all-reduced.
+    """
+
+    def __init__(self, wrapped: nn.Module, module: nn.Module) -> None:
+        self._wrapped = wrapped
+        self._module = module
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._wrapped(*args, **kwargs)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self._wrapped(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+
+def _policy_view(wrapped: nn.Module, module: nn.Module) -> Any:
+    return module if wrapped is module else _PolicyView(wrapped, module)
+
+
+def _as_multi_objective(objective: Any, train_data: Any) -> Any:
+    from mdpo.objectives import MultiObjective, Objective
+
+    if isinstance(objective, MultiObjective):
+        if train_data is not None:
+            raise ValueError(
+                "train_data must be None when objective is a MultiObjective (each component "
+                "carries its own data); pass train_data only with a single Objective"
+            )
+        return objective
+    if isinstance(objective, Objective):
+        if train_data is None:
+            raise ValueError(
+                f"train_data is required with a single {type(objective).__name__}: the "
+                "dataset (or scorer) it trains on"
+            )
+        return MultiObjective.single(objective, train_data)
+    raise TypeError(
+        "objective must be an mdpo.objectives.MultiObjective or Objective, "
+        f"got {type(objective).__name__}"
+    )
+
+
+def _check_dims(args: MDPOConfig, dim_names: list[str]) -> None:
+    m = len(dim_names)
+    if args.dim_names is not None and list(args.dim_names) != dim_names:
+        raise ValueError(
+            f"args.dim_names {args.dim_names} does not match the objective's dimensions {dim_names}"
+        )
+    for name, value in (("fixed_preference", args.fixed_preference), ("ideal", args.ideal)):
+        if isinstance(value, list) and len(value) != m:
+            raise ValueError(
+                f"args.{name} has {len(value)} entries {value} but the objective has m={m} "
+                f"dimensions {dim_names}"
+            )
+
+
+def _resolve_conditioning(
+    conditioning: Any, kind: str, args: MDPOConfig, dim_names: list[str]
+) -> Any:
+    from mdpo import conditioning as cond
+
+    if conditioning is None:
+        if kind == "panacea":
+            return cond.AdapterConditioning()
+        if args.fixed_preference is not None:
+            return cond.NoConditioning()
+        raise ValueError(
+            "cannot sample preferences: the model has no Panacea adapter to write λ into and "
+            "no prompt conditioning was given. Use get_panacea_model(...), pass "
+            f"conditioning=PromptConditioning({dim_names!r}), or train at one λ with "
+            "MDPOConfig(fixed_preference=[...])"
+        )
+    requires_adapter = getattr(conditioning, "requires_adapter", False)
+    if requires_adapter and kind != "panacea":
+        raise ValueError(
+            f"conditioning {type(conditioning).__name__} writes λ into a Panacea adapter but the "
+            f"model is a {kind} model without one; use PromptConditioning for a plain LoRA model"
+        )
+    if kind == "panacea" and not requires_adapter:
+        raise ValueError(
+            f"a Panacea model needs λ written into its adapter, but conditioning "
+            f"{type(conditioning).__name__} does not do that; leave conditioning=None "
+            "(AdapterConditioning) or train a plain LoRA model with it"
+        )
+    return conditioning
+
+
+def _stream_length(args: MDPOConfig, objective: Any) -> int:
+    world = max(1, args.world_size)
+    rows_per_step = args.per_device_train_batch_size * args.gradient_accumulation_steps * world
+    if args.max_steps is not None and args.max_steps > 0:
+        return args.max_steps * rows_per_step
+    n = getattr(objective, "num_rows", None)
+    if n is None:
+        raise ValueError(
+            f"max_steps must be > 0 for MDPOTrainer (got {args.max_steps}) unless the objective "
+            "defines num_rows: each step draws fresh examples per dimension, so an epoch is not "
+            "defined by the data"
+        )
+    return max(int(n), rows_per_step)

@@ -1,0 +1,140 @@
+"""Suite YAML validation: errors name the bad key and list the allowed ones."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from mdpo.benchmarks.config import SuiteConfig, builtin_suites, load_suite
+
+BASE = {
+    "name": "s",
+    "seeds": [0],
+    "tasks": [{"name": "b", "kind": "bandit", "params": {"n_dims": 2}}],
+    "methods": [{"name": "p", "kind": "panacea"}],
+}
+
+
+def _with(**changes):
+    data = {k: (list(v) if isinstance(v, list) else v) for k, v in BASE.items()}
+    data.update(changes)
+    return data
+
+
+def test_builtin_suites_load():
+    assert {"quick", "bandit10"} <= set(builtin_suites())
+    quick = load_suite("quick")
+    assert [t.name for t in quick.tasks] == ["bandit2", "bandit3", "zdt2"]
+    assert quick.seeds == [0, 1, 2]
+    kinds = {m.kind for m in quick.methods}
+    assert kinds == {"panacea", "rs", "dps", "mod"}
+    ten = load_suite("bandit10")
+    assert ten.tasks[0].params["n_dims"] == 10
+    dps = next(m for m in ten.methods if m.kind == "dps")
+    assert dps.grid_partitions(10) == 2
+
+
+def test_valid_suite_roundtrips():
+    suite = SuiteConfig.from_dict(BASE)
+    assert SuiteConfig.from_dict(suite.to_dict()) == suite
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (_with(epochs=3), r"suite has unknown key 'epochs'; allowed keys: \['name', 'tasks'"),
+        ({"name": "s", "tasks": []}, "missing the required key 'methods'"),
+        (_with(training={"step": 3}), r"training has unknown key 'step'; allowed keys: \['steps'"),
+        (_with(training={"lr": -1.0}), "training.lr must be >="),
+        (_with(seeds=[]), "seeds must be a non-empty list"),
+        (_with(seeds=[0, 0]), "seeds must be distinct"),
+        (
+            _with(tasks=[{"name": "b", "kind": "bandit", "parms": {}}]),
+            r"tasks\[0\] has unknown key 'parms'; allowed keys: \['name', 'kind', 'params'",
+        ),
+        (
+            _with(tasks=[{"name": "b", "kind": "maze"}]),
+            r"kind 'maze'; allowed kinds: \['bandit', 'synthetic'\]",
+        ),
+        (
+            _with(tasks=[{"name": "b", "kind": "bandit", "params": {"n_arms": 3}}]),
+            r"task 'b' params has unknown key 'n_arms'; allowed keys: \['n_dims'",
+        ),
+        (
+            _with(tasks=[{"name": "b", "kind": "bandit", "params": {"beta": 0}}]),
+            "bandit param beta must be a float > 0",
+        ),
+        (
+            _with(tasks=[{"name": "z", "kind": "synthetic", "params": {"problem": "zdt9"}}]),
+            "problem must be one of",
+        ),
+        (
+            _with(tasks=[{"name": "b", "kind": "bandit", "training": {"lrr": 1}}]),
+            "task 'b' training has unknown key 'lrr'",
+        ),
+        (_with(methods=[{"name": "p", "kind": "ppo"}]), "allowed kinds: \\['panacea', 'rs'"),
+        (_with(methods=[{"name": "p", "kind": "panacea", "aggregator": "max"}]), "valid"),
+        (_with(methods=[{"name": "p", "kind": "panacea", "ideal": "zero"}]), "'tracked' or"),
+        (_with(methods=[{"name": "p", "kind": "rs", "tasks": ["nope"]}]), "unknown tasks"),
+        (_with(methods=[{"name": "../up", "kind": "rs"}]), "method name must be"),
+        (_with(methods=[{"name": "a/b", "kind": "rs"}]), "method name must be"),
+        (_with(tasks=[{"name": "..", "kind": "bandit"}]), "task name must be"),
+        (
+            _with(methods=[{"name": "p", "kind": "rs"}, {"name": "p", "kind": "dps"}]),
+            "method names must be unique",
+        ),
+    ],
+)
+def test_invalid_suites_are_refused_with_a_named_key(data, match):
+    with pytest.raises(ValueError, match=match):
+        SuiteConfig.from_dict(data)
+
+
+def test_explicit_bandit_tables_are_validated():
+    rewards = [[[1.0, 0.0], [0.0, 1.0]]]
+    ok = SuiteConfig.from_dict(
+        _with(tasks=[{"name": "b", "kind": "bandit", "params": {"rewards": rewards}}])
+    )
+    assert ok.tasks[0].build().n_dims == 2
+    bad = _with(
+        tasks=[
+            {
+                "name": "b",
+                "kind": "bandit",
+                "params": {"rewards": rewards, "ref_logits": [[0.0, 0.0, 0.0]]},
+            }
+        ]
+    )
+    with pytest.raises(ValueError, match=r"ref_logits must have shape \[1, 2\]"):
+        SuiteConfig.from_dict(bad)
+
+
+def test_load_suite_errors(tmp_path):
+    with pytest.raises(ValueError, match=r"unknown suite 'nope'.*built-in suites: \["):
+        load_suite("nope")
+    with pytest.raises(ValueError, match="does not exist"):
+        load_suite(tmp_path / "missing.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: [unclosed\n")
+    with pytest.raises(ValueError, match="not valid YAML"):
+        load_suite(broken)
+    odd = tmp_path / "odd.yaml"
+    odd.write_text(
+        textwrap.dedent(
+            """
+            name: odd
+            tasks: [{name: b, kind: bandit}]
+            methods: [{name: p, kind: panacea, steps: 0}]
+            """
+        )
+    )
+    with pytest.raises(ValueError, match=r"odd.yaml: method 'p' steps must be an int >= 1"):
+        load_suite(odd)
+
+
+def test_yaml_is_loaded_safely(tmp_path):
+    evil = tmp_path / "evil.yaml"
+    evil.write_text("name: !!python/object/apply:os.system ['echo hi']\ntasks: []\nmethods: []\n")
+    with pytest.raises(ValueError, match="not valid YAML"):
+        load_suite(evil)
