@@ -41,7 +41,12 @@ PUBLIC_MODULES = [
     "mdpo.scorers",
     "mdpo.models",
     "mdpo.seeding",
-    "mdpo.benchmarks",
+    "mdpo.benchmarks.config",
+    "mdpo.benchmarks.runner",
+    "mdpo.benchmarks.report",
+    "mdpo.benchmarks.tasks.bandit",
+    "mdpo.benchmarks.tasks.synthetic",
+    "mdpo.benchmarks.tasks.prompts",
 ]
 
 # The public names of DESIGN §3 ("API"), as (module, name) with "Class.member" for methods.
