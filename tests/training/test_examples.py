@@ -107,3 +107,17 @@ def test_three_signal_example_trains_logs_all_three_and_responds_to_lambda(
         with model.preference([1.0, 0.0, 0.0]):
             other = model(input_ids=ids).logits
     assert not torch.allclose(concise, other, atol=1e-3)
+
+
+def test_readme_shows_exactly_these_examples():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = [b.strip() for b in readme.split("```python\n")[1:]]
+    blocks = [b.split("```")[0].strip() for b in blocks]
+    assert blocks == [QUICKSTART.strip(), THREE_SIGNALS.strip()]
+    quick_start = readme.split("## Quick start")[1].split("##")[0]
+    commands = [
+        line.split("#")[0].strip() for line in quick_start.splitlines() if line.startswith("make ")
+    ]
+    assert commands == ["make demo", "make test"]
