@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from mdpo._io import atomic_replace as _atomic
+from mdpo._io import atomic_write_json
 
 __all__ = ["atomic_write_json", "atomic_write_safetensors", "output_directory", "read_json"]
 
@@ -35,34 +37,6 @@ def output_directory(path: str | os.PathLike[str], name: str = "save_directory")
         raise ValueError(f"{name} must be a directory, got the existing file {str(out)!r}")
     out.mkdir(parents=True, exist_ok=True)
     return out
-
-
-def _atomic(target: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_json(target: Path, data: Mapping[str, Any]) -> None:
-    """Write ``data`` as indented JSON to ``target`` via a temp file and ``os.replace``.
-
-    Args:
-        target: Destination file.
-        data: A JSON-serialisable mapping.
-    """
-
-    def write(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(dict(data), fh, indent=2, sort_keys=True)
-            fh.write("\n")
-
-    _atomic(target, write)
 
 
 def atomic_write_safetensors(target: Path, tensors: Mapping[str, torch.Tensor]) -> None:

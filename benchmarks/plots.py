@@ -20,7 +20,7 @@ def _pyplot() -> Any:
 
 
 def _save(fig: Any, path: Path) -> Path:
-    from mdpo.adapters._files import _atomic
+    from mdpo._io import atomic_replace as _atomic
 
     plt = _pyplot()
     _atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))

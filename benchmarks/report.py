@@ -79,7 +79,7 @@ def write_report(out_dir: str | Path) -> Path:
     Raises:
         ValueError: If ``results.json`` is missing or unreadable.
     """
-    from mdpo.adapters._files import _atomic
+    from mdpo._io import atomic_replace as _atomic
     from mdpo.benchmarks.plots import plot_fronts, plot_training_curves
 
     out = Path(out_dir)
@@ -138,6 +138,10 @@ def write_report(out_dir: str | Path) -> Path:
                 f"Capacity ({meth}, LS-trained at each grid λ): max normalised gap to "
                 f"J(π*_λ) = {_fmt(cap['max_normalised_gap_to_optimum'])}."
             )
+        if task.get("llm"):
+            from mdpo.benchmarks.tasks.smollm import format_llm_section
+
+            text += ["", format_llm_section(task)]
         text += ["", f"![fronts]({front_png.name})", f"![curves]({curve_png.name})", ""]
     path = out / "report.md"
     body = "\n".join(text) + "\n"

@@ -100,7 +100,7 @@ def _jsonable(obj: Any) -> Any:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    from mdpo.adapters._files import atomic_write_json
+    from mdpo._io import atomic_write_json
 
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(path, _jsonable(data))
@@ -131,11 +131,19 @@ def _run_one(
     suite: SuiteConfig,
     seed: int,
     on_step: Callable[[int], None] | None,
+    out_dir: Path | None = None,
 ) -> dict[str, Any]:
     from mdpo.evaluation import evaluate_front
 
     start = time.perf_counter()
     training = task_cfg.apply_training(suite.training)
+    if getattr(task, "language_model", False):
+        from mdpo.benchmarks.methods.llm import run_llm_method
+
+        prefs = _eval_preferences(task_cfg, suite, task.n_dims)
+        return run_llm_method(
+            method, task, task_cfg.name, task_cfg.params, training, seed, prefs, out_dir
+        )
     run = build_method(method, task, training, seed, on_step=on_step)
     trained = time.perf_counter() - start
     front = evaluate_front(run.policy, task, _eval_preferences(task_cfg, suite, task.n_dims))
@@ -204,7 +212,7 @@ def run_suite(
             bar.update(1)
             continue
         try:
-            part = _run_one(task_cfg, task, method, suite, seed, None)
+            part = _run_one(task_cfg, task, method, suite, seed, None, out)
         except Exception as err:
             failed.append(label)
             errors[label] = f"{type(err).__name__}: {err}"
@@ -341,6 +349,8 @@ def collect_results(out_dir: str | Path, suite: SuiteConfig) -> dict[str, Any]:
             "capacity": _capacity(task, parts, suite, nf),
             "ceiling": _ceiling(task, dense_parts, nf, truth_np),
         }
+        if hasattr(task, "summarize_parts"):
+            tasks[task_cfg.name]["llm"] = task.summarize_parts(parts, nf, suite.confidence)
     return {
         "suite": suite.to_dict(),
         "protocol": {
@@ -354,10 +364,18 @@ def collect_results(out_dir: str | Path, suite: SuiteConfig) -> dict[str, Any]:
             "(paired differences over shared seeds)",
             "equal_compute": "RS: steps // m per expert; DPS: steps // K per grid point",
         },
-        "decoding": DECODING,
+        "decoding": _decoding(tasks),
         "versions": _versions(),
         "tasks": tasks,
     }
+
+
+def _decoding(tasks: dict[str, Any]) -> Any:
+    """The decoding protocol: :data:`DECODING`, or per task where a task decodes (LLMs)."""
+    llm = {name: t["llm"]["decoding"] for name, t in tasks.items() if "llm" in t}
+    if not llm:
+        return DECODING
+    return {name: llm.get(name, DECODING) for name in tasks}
 
 
 def _per_seed(method: dict[str, Any], key: str, which: str) -> dict[str, float]:

@@ -309,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     print(format_report(result))
     if args.json_path:
-        from mdpo.training._io import atomic_write
+        from mdpo._io import atomic_write
 
         atomic_write(args.json_path, lambda fh: json.dump(result, fh, indent=2), binary=False)
 

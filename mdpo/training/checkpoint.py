@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._io import atomic_write
+from mdpo._io import atomic_write
 
 __all__ = [
     "ADAPTER_WEIGHTS_FILE",

@@ -8,7 +8,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ._io import atomic_write
+from mdpo._io import atomic_write
+
 from .run_config import DimensionSpec, TrainRunConfig
 
 __all__ = [

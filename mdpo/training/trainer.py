@@ -10,7 +10,8 @@ import torch
 from torch import nn
 from transformers import Trainer
 
-from ._io import atomic_write
+from mdpo._io import atomic_write
+
 from .checkpoint import (
     adapter_kind,
     load_adapter_weights,
