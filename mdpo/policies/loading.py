@@ -1,0 +1,420 @@
+"""Load a trained policy from a run folder: ``run.json`` picks the policy kind.
+
+Every saved run carries a ``run.json`` manifest (DESIGN §3). :func:`load_policy` reads it,
+loads the base model with :func:`mdpo.models.load_causal_lm` and rebuilds the policy:
+
+============================  =====================================================
+manifest                      policy
+============================  =====================================================
+``"method": "panacea"``       :class:`~mdpo.policies.PanaceaPolicy` (any λ, per row)
+``"method": "lora"`` + λ      a one-member :class:`~mdpo.policies.DPSPolicy`: only the
+                              training λ (``fixed_preference``) is supported
+``"method": "lora"`` +        :class:`~mdpo.policies.PromptConditionedPolicy` whose
+``"conditioning": "prompt"``  ``condition`` writes λ into the prompts (text side)
+``"method": "rs"``            :class:`~mdpo.policies.RSPolicy` over ``experts``
+``"method": "dps"``           :class:`~mdpo.policies.DPSPolicy` over ``grid``/``adapters``
+``"method": "mod"``           :class:`~mdpo.policies.MODPolicy` over ``experts``
+============================  =====================================================
+
+Manifest fields, all methods: ``format_version`` (1), ``base_model`` (``"smollm2"`` or a
+model folder), ``method``, ``dimension_names`` (the m names, in λ's order) and
+``adapter_paths``. ``mdpo train`` writes ``{"adapter": "adapter"}`` there; the ``panacea``
+and ``lora`` methods load ``adapter_paths["adapter"]``. For ``lora``, ``fixed_preference``
+and ``conditioning`` are read from the manifest when present, else from the run's
+``config.json`` (``training.fixed_preference``, ``conditioning``) as ``mdpo train`` writes it.
+
+The multi-adapter methods, whose runs the benchmark saves, add:
+
+- ``"rs"`` and ``"mod"``: ``"experts": {dimension name: adapter path}``, one plain peft LoRA
+  expert per dimension, keys exactly ``dimension_names``. RS interpolates them in weight
+  space; MOD mixes their logits at every decoding step.
+- ``"dps"``: ``"grid": [[λ_1, ..., λ_m], ...]`` (K distinct preferences) and
+  ``"adapters": [path, ...]`` (K plain peft LoRA adapters, in the grid's order).
+
+For example::
+
+    {"format_version": 1, "base_model": "smollm2", "method": "rs",
+     "dimension_names": ["helpful", "concise"],
+     "experts": {"helpful": "experts/helpful", "concise": "experts/concise"},
+     "adapter_paths": {"helpful": "experts/helpful", "concise": "experts/concise"}}
+
+Adapter paths are relative to the run folder; absolute paths and paths that resolve outside
+it are refused. Adapter weights are read from ``adapter_model.safetensors`` only (a pickled
+``adapter_model.bin`` is refused).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .base import PreferenceConditionedPolicy
+
+__all__ = ["POLICY_METHODS", "RunManifest", "load_policy", "read_run_manifest"]
+
+POLICY_METHODS = ("panacea", "lora", "rs", "dps", "mod")
+"""The ``method`` values :func:`load_policy` understands."""
+
+_MANIFEST = "run.json"
+_WEIGHTS = "adapter_model.safetensors"
+
+
+class RunManifest:
+    """A validated ``run.json`` (see the module docstring for the layout).
+
+    Build it with :func:`read_run_manifest`.
+
+    Args:
+        run_dir: The run folder (resolved).
+        data: The parsed manifest.
+        config: The run's ``config.json`` when present, else an empty mapping.
+
+    Attributes:
+        run_dir: The run folder.
+        data: The raw manifest mapping.
+        base_model: ``"smollm2"`` or a model folder.
+        method: One of :data:`POLICY_METHODS`.
+        dim_names: The m dimension names.
+    """
+
+    def __init__(self, run_dir: Path, data: Mapping[str, Any], config: Mapping[str, Any]):
+        self.run_dir = run_dir
+        self.data = dict(data)
+        self._config = dict(config)
+        where = f"{os.fspath(run_dir / _MANIFEST)}"
+        for key in ("base_model", "method", "dimension_names"):
+            if key not in data:
+                raise ValueError(
+                    f"{where} is missing the field {key!r}; a run manifest needs base_model, "
+                    "method and dimension_names"
+                )
+        base = data["base_model"]
+        if not isinstance(base, str) or not base:
+            raise ValueError(f"{where}: base_model must be a non-empty str, got {base!r}")
+        self.base_model: str = base
+        method = data["method"]
+        if method not in POLICY_METHODS:
+            raise ValueError(f"{where}: method must be one of {POLICY_METHODS}, got {method!r}")
+        self.method: str = method
+        names = data["dimension_names"]
+        if (
+            not isinstance(names, list)
+            or not names
+            or not all(isinstance(n, str) and n for n in names)
+            or len(set(names)) != len(names)
+        ):
+            raise ValueError(
+                f"{where}: dimension_names must be a non-empty list of distinct str, got {names!r}"
+            )
+        self.dim_names: list[str] = list(names)
+
+    @property
+    def n_dims(self) -> int:
+        """Number m of dimensions."""
+        return len(self.dim_names)
+
+    def setting(self, key: str, config_path: Sequence[str]) -> Any:
+        """A field of the manifest, else of ``config.json`` at ``config_path``, else None.
+
+        Args:
+            key: The manifest field.
+            config_path: Keys leading to the same setting in ``config.json``.
+
+        Returns:
+            The value, or None.
+        """
+        if key in self.data:
+            return self.data[key]
+        node: Any = self._config
+        for part in config_path:
+            if not isinstance(node, Mapping) or part not in node:
+                return None
+            node = node[part]
+        return node
+
+    def adapter_dir(self, path: Any, field: str) -> Path:
+        """Resolve an adapter path of the manifest inside the run folder.
+
+        Args:
+            path: The relative path as written in the manifest.
+            field: The manifest field it came from (for messages).
+
+        Returns:
+            The adapter folder, which holds ``adapter_config.json`` and
+            ``adapter_model.safetensors``.
+
+        Raises:
+            ValueError: If the path is not a relative str, escapes the run folder, or the
+                folder lacks its config or safetensors weights.
+        """
+        where = os.fspath(self.run_dir / _MANIFEST)
+        if not isinstance(path, str) or not path or os.path.isabs(path):
+            raise ValueError(
+                f"{where}: {field} must be a path relative to the run folder, got {path!r}"
+            )
+        target = (self.run_dir / path).resolve()
+        if target != self.run_dir and self.run_dir not in target.parents:
+            raise ValueError(
+                f"{where}: {field} = {path!r} escapes the run folder {os.fspath(self.run_dir)!r}; "
+                "adapter paths must stay inside it"
+            )
+        if not (target / "adapter_config.json").is_file():
+            raise ValueError(
+                f"{where}: {field} = {path!r} is not an adapter folder (no adapter_config.json "
+                f"in {os.fspath(target)!r})"
+            )
+        if not (target / _WEIGHTS).is_file():
+            raise ValueError(
+                f"{where}: {field} = {path!r} has no {_WEIGHTS}; only safetensors weights are "
+                "loaded (a pickled adapter_model.bin is refused)"
+            )
+        return target
+
+
+def read_run_manifest(run_dir: str | os.PathLike[str]) -> RunManifest:
+    """Read and validate ``RUN_DIR/run.json`` (and ``config.json`` when present).
+
+    Args:
+        run_dir: A folder written by ``mdpo train`` or the benchmark.
+
+    Returns:
+        The validated manifest.
+
+    Raises:
+        ValueError: If the folder does not exist, has no ``run.json``, or the manifest is not
+            valid JSON or lacks a required field (the message names it).
+
+    Example:
+        >>> import json, tempfile
+        >>> from mdpo.policies import read_run_manifest
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     _ = open(f"{d}/run.json", "w").write(json.dumps(
+        ...         {"base_model": "smollm2", "method": "panacea",
+        ...          "dimension_names": ["helpful", "concise"]}))
+        ...     manifest = read_run_manifest(d)
+        >>> manifest.method, manifest.dim_names
+        ('panacea', ['helpful', 'concise'])
+    """
+    root = Path(run_dir)
+    if not root.is_dir():
+        raise ValueError(f"run folder {os.fspath(run_dir)!r} does not exist or is not a folder")
+    root = root.resolve()
+    path = root / _MANIFEST
+    if not path.is_file():
+        raise ValueError(
+            f"{os.fspath(run_dir)!r} is not a run folder: it has no {_MANIFEST} "
+            "(written by `mdpo train` or the benchmark)"
+        )
+    data = _read_json(path)
+    if not isinstance(data, dict):
+        raise ValueError(f"{os.fspath(path)!r} must hold a JSON object, got {type(data).__name__}")
+    config = _read_json(root / "config.json") if (root / "config.json").is_file() else {}
+    return RunManifest(root, data, config if isinstance(config, dict) else {})
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{os.fspath(path)!r} is not valid JSON: {err}") from err
+
+
+def load_policy(
+    run_dir: str | os.PathLike[str],
+    *,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype | None = None,
+) -> tuple[PreferenceConditionedPolicy, Any]:
+    """Rebuild the trained policy of a run folder, in eval mode.
+
+    Args:
+        run_dir: A run folder with ``run.json`` (see the module docstring).
+        device: Where to put the model(s); CPU when None.
+        dtype: Parameter dtype; the run's ``config.json`` ``model.dtype`` (else float32)
+            when None.
+
+    Returns:
+        ``(policy, tokenizer)``: the policy (``policy.dim_names`` are the run's dimension
+        names) and the base model's tokenizer (right padding, pad token set).
+
+    Raises:
+        ValueError: If the folder is not a valid run (missing manifest or fields, adapter
+            paths escaping the run folder, missing safetensors weights, mismatched m).
+        TypeError: If ``dtype`` is not a floating torch dtype.
+    """
+    manifest = read_run_manifest(run_dir)
+    if dtype is None:
+        name = manifest.setting("dtype", ("model", "dtype")) or "float32"
+        dtype = getattr(torch, name, None) if isinstance(name, str) else None
+        if not isinstance(dtype, torch.dtype):
+            raise ValueError(f"{manifest.run_dir}: unknown model dtype {name!r}")
+    builder = {
+        "panacea": _panacea,
+        "lora": _lora,
+        "rs": _rs,
+        "dps": _dps,
+        "mod": _mod,
+    }[manifest.method]
+    policy, tokenizer = builder(manifest, dtype, device)
+    return policy.eval(), tokenizer
+
+
+def _base(manifest: RunManifest, dtype: torch.dtype, device: Any) -> tuple[nn.Module, Any]:
+    from mdpo.models import load_causal_lm
+
+    return load_causal_lm(manifest.base_model, dtype=dtype, device=device)
+
+
+def _single_adapter(manifest: RunManifest) -> Path:
+    paths = manifest.data.get("adapter_paths")
+    if not isinstance(paths, Mapping) or "adapter" not in paths:
+        raise ValueError(
+            f"{manifest.run_dir / _MANIFEST}: method {manifest.method!r} needs "
+            f'adapter_paths {{"adapter": PATH}}, got {paths!r}'
+        )
+    return manifest.adapter_dir(paths["adapter"], "adapter_paths.adapter")
+
+
+def _panacea(manifest: RunManifest, dtype: torch.dtype, device: Any) -> tuple[Any, Any]:
+    from mdpo.adapters import PanaceaModel
+
+    from .panacea import PanaceaPolicy
+
+    adapter = _single_adapter(manifest)
+    base, tokenizer = _base(manifest, dtype, device)
+    model = PanaceaModel.from_pretrained(base, adapter, n_dims=manifest.n_dims)
+    return PanaceaPolicy(model, manifest.n_dims, manifest.dim_names), tokenizer
+
+
+def _peft(base: nn.Module, adapters: Sequence[Path]) -> nn.Module:
+    """One peft model holding every adapter, named ``"0"``, ``"1"``, ... (eval, frozen)."""
+    from peft import PeftModel
+
+    model = PeftModel.from_pretrained(base, os.fspath(adapters[0]), adapter_name="0")
+    for i, path in enumerate(adapters[1:], start=1):
+        model.load_adapter(os.fspath(path), adapter_name=str(i))
+    return model.eval()
+
+
+def _lora(manifest: RunManifest, dtype: torch.dtype, device: Any) -> tuple[Any, Any]:
+    from mdpo.preferences import check_preference
+
+    from .dps import DPSPolicy
+    from .prompt_conditioned import PromptConditionedPolicy
+
+    adapter = _single_adapter(manifest)
+    conditioning = manifest.setting("conditioning", ("conditioning",))
+    fixed = manifest.setting("fixed_preference", ("training", "fixed_preference"))
+    lam: torch.Tensor | None = None
+    if conditioning != "prompt":
+        if fixed is None:
+            raise ValueError(
+                f"{manifest.run_dir}: a 'lora' run needs conditioning 'prompt' or a "
+                "fixed_preference (in run.json, or training.fixed_preference in config.json); "
+                "neither is recorded"
+            )
+        try:
+            lam = check_preference(fixed, manifest.n_dims, name="fixed_preference")
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"{manifest.run_dir}: {err}") from None
+    base, tokenizer = _base(manifest, dtype, device)
+    model = _peft(base, [adapter]).merge_and_unload().eval()
+    if lam is None:
+        condition = _TextCondition(manifest.dim_names)
+        policy = PromptConditionedPolicy(model, manifest.n_dims, manifest.dim_names, condition)
+        return policy, tokenizer
+    return DPSPolicy(lam[None], [model], manifest.dim_names), tokenizer
+
+
+class _TextCondition:
+    """``condition(prompts, λ)`` of a prompt-conditioned LM: λ goes into each prompt's text.
+
+    λ ``[m]`` applies to every prompt, ``[B, m]`` one row per prompt; the wording is
+    :class:`mdpo.conditioning.PromptConditioning`'s, as in training.
+    """
+
+    def __init__(self, dim_names: Sequence[str]) -> None:
+        from mdpo.conditioning import PromptConditioning
+
+        self._conditioning = PromptConditioning(dim_names)
+
+    def __call__(self, prompts: Sequence[Any], preference: torch.Tensor) -> list[Any]:
+        rows = preference if preference.dim() == 2 else preference.expand(len(prompts), -1)
+        return self._conditioning.format_prompts(list(prompts), rows)
+
+
+class _AdapterView(nn.Module):
+    """One named adapter of a multi-adapter peft model, activated on every call."""
+
+    def __init__(self, peft_model: nn.Module, adapter_name: str) -> None:
+        super().__init__()
+        self.peft_model = peft_model
+        self.adapter_name = adapter_name
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        self.peft_model.set_adapter(self.adapter_name)
+        return self.peft_model(*args, **kwargs)
+
+    def generate(self, *args: Any, **kwargs: Any) -> Any:
+        self.peft_model.set_adapter(self.adapter_name)
+        return self.peft_model.generate(*args, **kwargs)
+
+
+def _experts(manifest: RunManifest) -> list[Path]:
+    experts = manifest.data.get("experts")
+    where = manifest.run_dir / _MANIFEST
+    if not isinstance(experts, Mapping) or set(experts) != set(manifest.dim_names):
+        raise ValueError(
+            f"{where}: method {manifest.method!r} needs experts {{dimension: adapter path}} "
+            f"with one entry per dimension {manifest.dim_names}, got {experts!r}"
+        )
+    return [manifest.adapter_dir(experts[n], f"experts.{n}") for n in manifest.dim_names]
+
+
+def _rs(manifest: RunManifest, dtype: torch.dtype, device: Any) -> tuple[Any, Any]:
+    from .rewarded_soups import RSPolicy
+
+    experts = _experts(manifest)
+    base, tokenizer = _base(manifest, dtype, device)
+    return RSPolicy(base, [os.fspath(p) for p in experts], manifest.dim_names), tokenizer
+
+
+def _mod(manifest: RunManifest, dtype: torch.dtype, device: Any) -> tuple[Any, Any]:
+    from .mod import MODPolicy
+
+    experts = _experts(manifest)
+    base, tokenizer = _base(manifest, dtype, device)
+    model = _peft(base, experts)
+    views = [_AdapterView(model, str(i)) for i in range(len(experts))]
+    return MODPolicy(views, manifest.dim_names), tokenizer
+
+
+def _dps(manifest: RunManifest, dtype: torch.dtype, device: Any) -> tuple[Any, Any]:
+    from mdpo.preferences import check_preference
+
+    from .dps import DPSPolicy
+
+    where = manifest.run_dir / _MANIFEST
+    grid, paths = manifest.data.get("grid"), manifest.data.get("adapters")
+    if not isinstance(grid, list) or not isinstance(paths, list) or len(grid) != len(paths):
+        raise ValueError(
+            f"{where}: method 'dps' needs grid [[λ...], ...] and adapters [path, ...] of the "
+            f"same length, got grid={grid!r}, adapters={paths!r}"
+        )
+    if not grid:
+        raise ValueError(f"{where}: method 'dps' needs at least one grid preference")
+    try:
+        lam = check_preference(grid, manifest.n_dims, name="grid")
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{where}: {err}") from None
+    adapters = [manifest.adapter_dir(p, f"adapters[{i}]") for i, p in enumerate(paths)]
+    base, tokenizer = _base(manifest, dtype, device)
+    model = _peft(base, adapters)
+    views = [_AdapterView(model, str(i)) for i in range(len(adapters))]
+    return DPSPolicy(lam, views, manifest.dim_names), tokenizer
