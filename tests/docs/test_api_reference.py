@@ -47,6 +47,8 @@ PUBLIC_MODULES = [
     "mdpo.benchmarks.tasks.bandit",
     "mdpo.benchmarks.tasks.synthetic",
     "mdpo.benchmarks.tasks.prompts",
+    "mdpo.benchmarks.tasks.llm_data",
+    "mdpo.benchmarks.tasks.hf_source",
 ]
 
 # The public names of DESIGN §3 ("API"), as (module, name) with "Class.member" for methods.
