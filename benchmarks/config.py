@@ -34,9 +34,10 @@ __all__ = [
     "builtin_suites",
     "check_run_name",
     "load_suite",
+    "output_path",
 ]
 
-TASK_KINDS = ("bandit", "synthetic")
+TASK_KINDS = ("bandit", "synthetic", "smollm", "hf")
 """Task kinds a suite may name."""
 
 METHOD_KINDS = ("panacea", "rs", "dps", "mod", "prompt")
@@ -76,6 +77,26 @@ def check_run_name(value: Any, what: str) -> str:
             f"{value!r}"
         )
     return value
+
+
+def output_path(out_dir: str | Path, *names: str) -> Path:
+    """``out_dir/names...`` resolved, refusing a result that escapes ``out_dir``.
+
+    Args:
+        out_dir: The output directory.
+        *names: Path components below it.
+
+    Returns:
+        The resolved path.
+
+    Raises:
+        ValueError: If the path does not lie strictly inside ``out_dir``.
+    """
+    root = Path(out_dir).resolve()
+    path = root.joinpath(*names).resolve()
+    if root not in path.parents:
+        raise ValueError(f"path {path} escapes the output directory {root}")
+    return path
 
 
 def _fields(cls: type) -> list[str]:
@@ -152,8 +173,9 @@ class TaskConfig:
     Args:
         name: Unique name (a folder name under the output directory).
         kind: One of :data:`TASK_KINDS`.
-        params: The task's own parameters (:class:`~mdpo.benchmarks.tasks.bandit.BanditConfig`
-            or :class:`~mdpo.benchmarks.tasks.synthetic.SyntheticConfig` fields).
+        params: The task's own parameters (:class:`~mdpo.benchmarks.tasks.bandit.BanditConfig`,
+            :class:`~mdpo.benchmarks.tasks.synthetic.SyntheticConfig` or, for ``smollm`` and
+            ``hf``, :class:`~mdpo.benchmarks.tasks.smollm.LLMTaskConfig` fields).
         eval_partitions: Das–Dennis partitions of the evaluation preferences (m = 2: 50 gives
             51 points). Default by m: 50, 20 (m = 3), 3 (m >= 4).
         true_front_partitions: Partitions of the dense true front. Default by m: 500, 60,
@@ -210,6 +232,11 @@ class TaskConfig:
             from mdpo.benchmarks.tasks.bandit import BanditConfig, BanditTask
 
             return BanditTask(_build(BanditConfig, self.params, f"task {self.name!r} params"))
+        if self.kind in ("smollm", "hf"):
+            from mdpo.benchmarks.tasks.smollm import LLMTask, LLMTaskConfig
+
+            where = f"task {self.name!r} params"
+            return LLMTask(_build(LLMTaskConfig, self.params, where), kind=self.kind)
         from mdpo.benchmarks.tasks.synthetic import SyntheticConfig, SyntheticTask
 
         return SyntheticTask(_build(SyntheticConfig, self.params, f"task {self.name!r} params"))
@@ -231,7 +258,8 @@ class MethodConfig:
         aggregator: Aggregator key for :func:`mdpo.aggregators.get_aggregator` (RS experts
             train on one dimension each and ignore it).
         aggregator_kwargs: Keyword arguments of the aggregator.
-        objective: Training objective of the task (bandit: ``"exact"`` or ``"dpo"``).
+        objective: Training objective of the task (bandit: ``"exact"`` or ``"dpo"``; the
+            ``smollm`` and ``hf`` tasks: ``"dpo"``).
         ideal: Ideal point of the Tchebycheff family: ``"tracked"`` (running minimum of the
             per-λ mean losses minus the margin, DESIGN's default) or ``"given"`` (the task's
             exact ideal point minus the margin).
@@ -291,6 +319,8 @@ class MethodConfig:
         if self.tasks is not None and task_name not in self.tasks:
             return False
         if self.objective not in task.objectives:
+            return False
+        if self.kind not in getattr(task, "method_kinds", METHOD_KINDS):
             return False
         return not (self.kind == "mod" and not task.has_logits)
 

@@ -24,7 +24,13 @@ from typing import Any
 
 import torch
 
-from mdpo.benchmarks.config import MethodConfig, SuiteConfig, TaskConfig, check_run_name
+from mdpo.benchmarks.config import (
+    MethodConfig,
+    SuiteConfig,
+    TaskConfig,
+    check_run_name,
+    output_path,
+)
 from mdpo.benchmarks.methods.builders import build_method
 from mdpo.benchmarks.stats import paired_difference, t_interval
 from mdpo.preferences import preference_grid
@@ -73,11 +79,7 @@ def part_path(out_dir: Path, task: str, method: str, seed: int) -> Path:
     """
     check_run_name(task, "task name")
     check_run_name(method, "method name")
-    root = Path(out_dir).resolve()
-    path = (root / "parts" / task / method / f"seed{int(seed)}.json").resolve()
-    if root not in path.parents:
-        raise ValueError(f"result path {path} escapes the output directory {root}")
-    return path
+    return output_path(out_dir, "parts", task, method, f"seed{int(seed)}.json")
 
 
 def _hash(*items: Any) -> str:

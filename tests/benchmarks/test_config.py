@@ -55,7 +55,7 @@ def test_valid_suite_roundtrips():
         ),
         (
             _with(tasks=[{"name": "b", "kind": "maze"}]),
-            r"kind 'maze'; allowed kinds: \['bandit', 'synthetic'\]",
+            r"kind 'maze'; allowed kinds: \['bandit', 'synthetic', 'smollm', 'hf'\]",
         ),
         (
             _with(tasks=[{"name": "b", "kind": "bandit", "params": {"n_arms": 3}}]),

@@ -49,6 +49,8 @@ PUBLIC_MODULES = [
     "mdpo.benchmarks.tasks.prompts",
     "mdpo.benchmarks.tasks.llm_data",
     "mdpo.benchmarks.tasks.hf_source",
+    "mdpo.benchmarks.tasks.smollm",
+    "mdpo.benchmarks.methods.llm",
 ]
 
 # The public names of DESIGN §3 ("API"), as (module, name) with "Class.member" for methods.

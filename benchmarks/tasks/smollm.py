@@ -1,0 +1,778 @@
+"""The language-model task: align a real instruct LLM on scored dimensions, evaluate by decoding.
+
+One class, :class:`LLMTask`, serves both task kinds of a suite:
+
+- ``smollm``: SmolLM2-135M-Instruct (or any causal LM given by name, path or object) samples
+  its own answers to the bundled train prompts; independent scorers from :mod:`mdpo.scorers`
+  label the pairs (:func:`mdpo.benchmarks.tasks.llm_data.build_preference_data`, cached on
+  disk together with the reference log-probs, so training never runs the reference again);
+- ``hf``: the pairs come from a Hugging Face dataset in the PKU-SafeRLHF schema
+  (:class:`mdpo.benchmarks.tasks.hf_source.HFPreferenceSource`) and the evaluation scorers
+  may be reward models by name or path.
+
+Evaluation (:meth:`LLMTask.evaluate_point`) generates answers to the eval prompts at the
+policy's current λ (batched, left-padded, chat template, the recorded decoding protocol),
+scores them (mean per dimension: the front point), and records per point
+
+- the per-prompt scores (``[P, m]``), from which the runner draws **bootstrap intervals over
+  prompts** (one seed fits on a CPU, so intervals over seeds are not available);
+- ``kl``: the mean sequence log-ratio ``log π(y|x) − log π_ref(y|x)`` of the evaluated answers
+  under the policy and the frozen base model (a Monte-Carlo KL estimate under sampling; under
+  greedy decoding a divergence proxy, labelled so);
+- the **degeneracy check**: the share of empty answers and of highly repetitive ones. An
+  answer is *repetitive* when it has at least ``repeat_min_words`` words and fewer than
+  ``repeat_threshold`` of its word bigrams are distinct (a loop such as "yes yes yes ..." has
+  a ratio near 0, ordinary prose near 1). A "concise" front made of empty strings is caught
+  by the empty share.
+
+There is no true front: fronts are normalised over the union of all compared points
+(DESIGN §4).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import itertools
+import math
+import types
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import torch
+
+from mdpo.benchmarks.config import _check_float, _check_int
+
+__all__ = [
+    "DEFAULT_DIMS",
+    "LLMTask",
+    "LLMTaskConfig",
+    "PointEval",
+    "bootstrap_interval",
+    "degeneracy",
+    "distinct_bigram_ratio",
+    "format_llm_section",
+]
+
+DEFAULT_DIMS: dict[str, dict[str, Any]] = {
+    "relevance": {"scorer": "relevance"},
+    "concise": {"scorer": "length", "kwargs": {"unit": "words", "sign": -1}},
+}
+"""The 2-D trade-off: MiniLM prompt–answer cosine against answer length in words (shorter is
+better). Measured on SmolLM2's own samples (40 prompts × 4, 48 tokens) they conflict most
+clearly of all scorer pairs: Spearman −0.40 within prompt."""
+
+
+@dataclasses.dataclass
+class LLMTaskConfig:
+    """Parameters of an :class:`LLMTask` (the ``params`` of a ``smollm`` or ``hf`` task).
+
+    Args:
+        model: ``"smollm2"`` (the bundled SmolLM2-135M-Instruct), a local model folder or a
+            hub name, loaded with :func:`mdpo.models.load_causal_lm`.
+        model_description: How results name the model (default: SmolLM2's
+            ``"SmolLM2-135M-Instruct (Q4_1, dequantised)"`` for ``"smollm2"``, else ``model``).
+        dims: ``{name: spec}`` in dimension order. A spec is ``{"scorer": registry key,
+            "kwargs": {...}}`` (see :func:`mdpo.scorers.get_scorer`) or, for the ``hf`` kind,
+            ``{"reward_model": name or path}``. Default :data:`DEFAULT_DIMS`.
+        train_prompts: Train prompts used to build the preference data (``smollm``; spread
+            evenly over the bundled train split).
+        eval_prompts: Eval prompts answered at every evaluated λ (bundled eval split).
+        n_samples: Sampled answers per train prompt.
+        data_max_new_tokens: Length limit of the sampled training answers.
+        data_temperature: Sampling temperature of the training answers.
+        data_top_p: Nucleus mass of the training answers.
+        data_seed: Seed of the training answers.
+        tie_tolerance: Score difference at or below which a pair is a tie (masked); one
+            number or ``{dim: number}``.
+        greedy: Evaluation decoding: greedy when True, else sampling.
+        temperature: Evaluation sampling temperature (ignored when greedy).
+        top_p: Evaluation nucleus mass (ignored when greedy).
+        max_new_tokens: Evaluation answer length limit.
+        decode_seed: Seed of evaluation sampling (per chunk, derived).
+        gen_batch_size: Sequences per ``generate`` call.
+        beta: DPO's β.
+        max_length: Maximum prompt + answer tokens in training.
+        target_modules: Adapted linears (None: :func:`mdpo.adapters.default_target_modules`).
+        device: ``"cpu"``, ``"cuda"`` or None (CUDA when available).
+        repeat_threshold: Distinct-bigram ratio below which an answer counts as repetitive.
+        repeat_min_words: Answers shorter than this are never counted as repetitive.
+        bootstrap_samples: Bootstrap replicates over prompts.
+        example_prompts: Eval prompts whose answers are stored for the report.
+        hf: For the ``hf`` kind: keyword arguments of
+            :class:`~mdpo.benchmarks.tasks.hf_source.HFPreferenceSource` (``dataset``,
+            ``split``, ``columns``, ``dims``, ``max_rows``).
+        cache_dir: Where the preference data are cached (default: ``<run dir>/cache``).
+    """
+
+    model: str = "smollm2"
+    model_description: str | None = None
+    dims: dict[str, dict[str, Any]] = dataclasses.field(
+        default_factory=lambda: copy.deepcopy(DEFAULT_DIMS)
+    )
+    train_prompts: int = 24
+    eval_prompts: int = 12
+    n_samples: int = 4
+    data_max_new_tokens: int = 32
+    data_temperature: float = 1.0
+    data_top_p: float = 1.0
+    data_seed: int = 0
+    tie_tolerance: float | dict[str, float] = 0.0
+    greedy: bool = True
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_new_tokens: int = 32
+    decode_seed: int = 0
+    gen_batch_size: int = 16
+    beta: float = 0.1
+    max_length: int = 256
+    target_modules: list[str] | None = None
+    device: str | None = None
+    repeat_threshold: float = 0.5
+    repeat_min_words: int = 6
+    bootstrap_samples: int = 1000
+    example_prompts: int = 3
+    hf: dict[str, Any] | None = None
+    cache_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, str) or not self.model:
+            raise ValueError(f"model must be a non-empty name or path, got {self.model!r}")
+        if not isinstance(self.dims, Mapping) or len(self.dims) < 2:
+            raise ValueError(
+                f"dims must map at least 2 dimension names to specs, got {self.dims!r}"
+            )
+        for name, spec in self.dims.items():
+            allowed = {"scorer", "kwargs", "reward_model"}
+            if not isinstance(spec, Mapping) or not set(spec) <= allowed:
+                raise ValueError(
+                    f"dims[{name!r}] must be a mapping with keys among {sorted(allowed)}, "
+                    f"got {spec!r}"
+                )
+            if ("scorer" in spec) == ("reward_model" in spec):
+                raise ValueError(
+                    f"dims[{name!r}] needs exactly one of 'scorer' or 'reward_model', got {spec!r}"
+                )
+        self.dims = {str(k): dict(v) for k, v in self.dims.items()}
+        for name in ("train_prompts", "eval_prompts", "n_samples", "data_max_new_tokens"):
+            _check_int(name, getattr(self, name), 2 if name == "n_samples" else 1)
+        for name in ("max_new_tokens", "gen_batch_size", "max_length", "repeat_min_words"):
+            _check_int(name, getattr(self, name), 1)
+        for name in ("data_seed", "decode_seed", "example_prompts"):
+            _check_int(name, getattr(self, name), 0)
+        _check_int("bootstrap_samples", self.bootstrap_samples, 10)
+        _check_float("data_temperature", self.data_temperature, 1e-6)
+        _check_float("temperature", self.temperature, 1e-6)
+        _check_float("data_top_p", self.data_top_p, 1e-6, 1.0)
+        _check_float("top_p", self.top_p, 1e-6, 1.0)
+        _check_float("beta", self.beta, 1e-9)
+        _check_float("repeat_threshold", self.repeat_threshold, 0.0, 1.0)
+        if not isinstance(self.greedy, bool):
+            raise ValueError(f"greedy must be true or false, got {self.greedy!r}")
+        tol = self.tie_tolerance
+        values = tol.values() if isinstance(tol, Mapping) else [tol]
+        for v in values:
+            _check_float("tie_tolerance", v, 0.0)
+        if self.device not in (None, "cpu", "cuda") and not str(self.device).startswith("cuda:"):
+            raise ValueError(f"device must be 'cpu', 'cuda[:k]' or null, got {self.device!r}")
+        if self.hf is not None and not isinstance(self.hf, Mapping):
+            raise ValueError(
+                f"hf must be a mapping of HFPreferenceSource arguments, got {self.hf!r}"
+            )
+
+    def decoding(self) -> dict[str, Any]:
+        """The evaluation decoding protocol, as recorded in ``results.json``."""
+        out: dict[str, Any] = {
+            "mode": "greedy" if self.greedy else "sampling",
+            "max_new_tokens": self.max_new_tokens,
+            "seed": self.decode_seed,
+            "chat_template": "the model's chat template with its default system prompt",
+            "padding": "left",
+            "batch_size": self.gen_batch_size,
+        }
+        if not self.greedy:
+            out.update(temperature=self.temperature, top_p=self.top_p, top_k=0)
+        return out
+
+
+@dataclasses.dataclass
+class PointEval:
+    """What the evaluation at one λ measured.
+
+    Attributes:
+        values: Mean score per dimension ``[m]`` (the front point, maximised).
+        per_prompt: Scores per eval prompt ``[P, m]``.
+        kl: Mean sequence log-ratio ``log π(y|x) − log π_ref(y|x)`` of the answers (nats).
+        degeneracy: :func:`degeneracy` of the answers.
+        answers: The ``P`` answers.
+    """
+
+    values: torch.Tensor
+    per_prompt: torch.Tensor
+    kl: float
+    degeneracy: dict[str, float]
+    answers: list[str]
+
+
+def distinct_bigram_ratio(text: str) -> float:
+    """Share of distinct word bigrams among all word bigrams of ``text``.
+
+    Args:
+        text: An answer.
+
+    Returns:
+        A ratio in [0, 1]; 1.0 for texts with fewer than 2 words.
+
+    Example:
+        >>> from mdpo.benchmarks.tasks.smollm import distinct_bigram_ratio
+        >>> distinct_bigram_ratio("the cat sat on the mat")
+        1.0
+        >>> distinct_bigram_ratio("yes yes yes yes yes")
+        0.25
+    """
+    words = text.split()
+    bigrams = list(itertools.pairwise(words))
+    return len(set(bigrams)) / len(bigrams) if bigrams else 1.0
+
+
+def degeneracy(
+    answers: Sequence[str], *, threshold: float = 0.5, min_words: int = 6
+) -> dict[str, float]:
+    """Share of empty and of highly repetitive answers.
+
+    Args:
+        answers: ``n`` answers.
+        threshold: An answer of at least ``min_words`` words is repetitive when its
+            :func:`distinct_bigram_ratio` is below this.
+        min_words: Shorter answers are never repetitive.
+
+    Returns:
+        A dict with the shares ``"empty"``, ``"repetitive"`` and ``"degenerate"`` (either)
+        and ``"mean_words"``, the mean word count.
+
+    Example:
+        >>> from mdpo.benchmarks.tasks.smollm import degeneracy
+        >>> degeneracy(["", "a b a b a b a b", "A fine answer."], min_words=4)["degenerate"]
+        0.6666666666666666
+    """
+    if not answers:
+        return {"empty": 0.0, "repetitive": 0.0, "degenerate": 0.0, "mean_words": 0.0}
+    empty = [not a.strip() for a in answers]
+    rep = [len(a.split()) >= min_words and distinct_bigram_ratio(a) < threshold for a in answers]
+    n = len(answers)
+    return {
+        "empty": sum(empty) / n,
+        "repetitive": sum(rep) / n,
+        "degenerate": sum(e or r for e, r in zip(empty, rep)) / n,
+        "mean_words": sum(len(a.split()) for a in answers) / n,
+    }
+
+
+def bootstrap_interval(
+    per_prompt: torch.Tensor, *, samples: int = 1000, confidence: float = 0.95, seed: int = 0
+) -> dict[str, list[float]]:
+    """Percentile bootstrap interval over prompts of the per-dimension mean.
+
+    Args:
+        per_prompt: Scores ``[P, m]``.
+        samples: Bootstrap replicates (prompts drawn with replacement).
+        confidence: Interval level.
+        seed: Seed of the resampling.
+
+    Returns:
+        ``{"mean": [m], "low": [m], "high": [m]}``.
+
+    Example:
+        >>> import torch
+        >>> from mdpo.benchmarks.tasks.smollm import bootstrap_interval
+        >>> out = bootstrap_interval(torch.tensor([[0.0], [1.0], [2.0]]), samples=200)
+        >>> out["low"][0] <= out["mean"][0] == 1.0 <= out["high"][0]
+        True
+    """
+    scores = per_prompt.double()
+    gen = torch.Generator().manual_seed(seed)
+    idx = torch.randint(0, scores.shape[0], (samples, scores.shape[0]), generator=gen)
+    means = scores[idx].mean(dim=1)  # [samples, m]
+    alpha = (1.0 - confidence) / 2
+    return {
+        "mean": scores.mean(dim=0).tolist(),
+        "low": torch.quantile(means, alpha, dim=0).tolist(),
+        "high": torch.quantile(means, 1 - alpha, dim=0).tolist(),
+    }
+
+
+class _LogitsView:
+    """Calls a policy and returns an object with ``.logits`` (MOD returns a bare tensor)."""
+
+    def __init__(self, policy: Any) -> None:
+        self.policy = policy
+
+    def __call__(self, **kwargs: Any) -> Any:
+        out = self.policy(**kwargs)
+        return types.SimpleNamespace(logits=getattr(out, "logits", out))
+
+
+class LLMTask:
+    """A real-LLM task: DPO pairs scored along m dimensions, evaluated by decoding.
+
+    Args:
+        config: The :class:`LLMTaskConfig`.
+        kind: ``"smollm"`` (self-generated pairs) or ``"hf"`` (a Hugging Face dataset).
+        model: Optional ``(model, tokenizer)`` to use instead of loading ``config.model``
+            (tests inject tiny models this way).
+
+    Raises:
+        ValueError: If ``kind`` is unknown or ``hf`` lacks its dataset settings.
+
+    Example:
+        >>> from mdpo.benchmarks.tasks.smollm import LLMTask, LLMTaskConfig
+        >>> task = LLMTask(LLMTaskConfig())
+        >>> task.dim_names, task.n_dims, task.true_front(10) is None
+        (['relevance', 'concise'], 2, True)
+    """
+
+    has_logits: ClassVar[bool] = True
+    objectives: ClassVar[tuple[str, ...]] = ("dpo",)
+    method_kinds: ClassVar[tuple[str, ...]] = ("panacea", "rs", "dps", "mod")
+    """Method kinds trained on this task (prompt conditioning is not wired for text yet)."""
+    language_model: ClassVar[bool] = True
+
+    def __init__(self, config: LLMTaskConfig, kind: str = "smollm", model: Any = None) -> None:
+        if kind not in ("smollm", "hf"):
+            raise ValueError(f"kind must be 'smollm' or 'hf', got {kind!r}")
+        if kind == "hf" and not (config.hf and "dataset" in config.hf):
+            raise ValueError("an 'hf' task needs params.hf with at least a 'dataset' entry")
+        self.config = config
+        self.kind = kind
+        self.dim_names = list(config.dims)
+        self._injected = model
+        self._base: Any = None
+        self._tokenizer: Any = None
+        self._scorers: dict[str, Any] | None = None
+        self._data: Any = None
+        self.data_summary: dict[str, Any] | None = None
+
+    @property
+    def n_dims(self) -> int:
+        """Number m of dimensions."""
+        return len(self.dim_names)
+
+    @property
+    def model_description(self) -> str:
+        """How results name the model."""
+        from mdpo.models.smollm import SMOLLM2_DESCRIPTION, is_smollm2_name
+
+        if self.config.model_description:
+            return self.config.model_description
+        return SMOLLM2_DESCRIPTION if is_smollm2_name(self.config.model) else self.config.model
+
+    def true_front(self, n: int) -> None:
+        """No true front is known for an LLM task."""
+        return None
+
+    def ideal_point(self) -> None:
+        """No exact ideal point is known for an LLM task."""
+        return None
+
+    # ------------------------------------------------------------------ model and data
+    @property
+    def device(self) -> torch.device:
+        """Where models run."""
+        if self.config.device is not None:
+            return torch.device(self.config.device)
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+    def _load(self) -> None:
+        if self._base is not None:
+            return
+        if self._injected is not None:
+            model, tokenizer = self._injected
+        else:
+            from mdpo.models import load_causal_lm
+
+            model, tokenizer = load_causal_lm(self.config.model)
+        self._base = model.to(self.device).eval()
+        for p in self._base.parameters():
+            p.requires_grad_(False)
+        self._tokenizer = tokenizer
+
+    @property
+    def tokenizer(self) -> Any:
+        """The model's tokenizer (right padding; generation uses a left-padding copy)."""
+        self._load()
+        return self._tokenizer
+
+    @property
+    def reference(self) -> Any:
+        """The frozen base model (the reference policy). Never modify it."""
+        self._load()
+        return self._base
+
+    def make_model(self) -> Any:
+        """A fresh, independent copy of the base model (to wrap with an adapter)."""
+        return copy.deepcopy(self.reference)
+
+    @property
+    def target_modules(self) -> list[str]:
+        """The adapted linears."""
+        from mdpo.adapters import default_target_modules
+
+        return list(self.config.target_modules or default_target_modules(self.reference))
+
+    def scorers(self) -> dict[str, Any]:
+        """``{dim: scorer}``, built once."""
+        if self._scorers is None:
+            from mdpo.scorers import get_scorer
+
+            out: dict[str, Any] = {}
+            for name, spec in self.config.dims.items():
+                if "reward_model" in spec:
+                    from mdpo.benchmarks.tasks.hf_source import reward_scorers
+
+                    out[name] = reward_scorers({name: spec["reward_model"]})[name]
+                else:
+                    out[name] = get_scorer(spec["scorer"], **spec.get("kwargs", {}))
+            self._scorers = out
+        return self._scorers
+
+    def prompts(self, split: str) -> list[str]:
+        """``train_prompts`` or ``eval_prompts`` bundled prompts, spread over the split."""
+        from mdpo.benchmarks.tasks.prompts import load_prompts
+
+        rows = load_prompts(split)
+        n = self.config.train_prompts if split == "train" else self.config.eval_prompts
+        if n > len(rows):
+            raise ValueError(f"{split}_prompts={n} exceeds the {len(rows)} bundled {split} prompts")
+        step = len(rows) / n
+        return [rows[int(i * step)]["prompt"] for i in range(n)]
+
+    def preference_data(self, cache_dir: str | None = None) -> Any:
+        """The paired multi-dimension DPO dataset (built once, cached on disk).
+
+        Args:
+            cache_dir: Cache folder (``config.cache_dir`` wins when set).
+
+        Returns:
+            A :class:`datasets.Dataset` with ``prompt``, ``response_0``, ``response_1``,
+            one label column per dimension and, for ``smollm``, the reference log-prob
+            columns.
+        """
+        if self._data is not None:
+            return self._data
+        cache = self.config.cache_dir or cache_dir
+        if self.kind == "hf":
+            from mdpo.benchmarks.tasks.hf_source import HFPreferenceSource
+
+            self._data = HFPreferenceSource(**self.config.hf).load()
+        else:
+            from mdpo.benchmarks.tasks.llm_data import build_preference_data, summarize_dimensions
+
+            c = self.config
+            self._data = build_preference_data(
+                self.reference,
+                self.tokenizer,
+                self.prompts("train"),
+                self.scorers(),
+                n_samples=c.n_samples,
+                max_new_tokens=c.data_max_new_tokens,
+                temperature=c.data_temperature,
+                top_p=c.data_top_p,
+                seed=c.data_seed,
+                batch_size=c.gen_batch_size,
+                tie_tolerance=c.tie_tolerance,
+                cache_dir=cache,
+                with_reference_logps=True,
+                chat_template=True,
+                max_length=c.max_length,
+            )
+            self.data_summary = summarize_dimensions(self._data, self.dim_names)
+        return self._data
+
+    # ------------------------------------------------------------------ evaluation
+    def _encode(self, prompts: Sequence[str]) -> Any:
+        from mdpo.models import encode_chats, with_padding_side
+
+        tok = with_padding_side(self.tokenizer, "left")
+        ids = encode_chats(tok, list(prompts))
+        return tok.pad({"input_ids": ids}, padding=True, return_tensors="pt").to(self.device)
+
+    @torch.no_grad()
+    def _generate(self, policy: Any, batch: Any, chunk: int) -> torch.Tensor:
+        from mdpo.policies import MODPolicy
+        from mdpo.seeding import derive_seed, keyed_generator
+
+        c = self.config
+        eos = self.tokenizer.eos_token_id
+        if isinstance(policy, MODPolicy):
+            gen = None if c.greedy else keyed_generator(c.decode_seed, "eval", chunk)
+            if gen is not None and self.device.type != "cpu":
+                gen = torch.Generator(self.device).manual_seed(
+                    derive_seed(c.decode_seed, "eval", chunk) % (2**63)
+                )
+            return policy.generate(
+                batch["input_ids"],
+                batch["attention_mask"],
+                max_new_tokens=c.max_new_tokens,
+                do_sample=not c.greedy,
+                temperature=c.temperature,
+                eos_token_id=eos,
+                generator=gen,
+            )
+        kwargs: dict[str, Any] = {"do_sample": False}
+        if not c.greedy:
+            kwargs = {"do_sample": True, "temperature": c.temperature, "top_p": c.top_p, "top_k": 0}
+        devices = [] if self.device.type == "cpu" else [self.device]
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(derive_seed(c.decode_seed, "eval", chunk) % (2**31))
+            return policy.generate(
+                **batch,
+                max_new_tokens=c.max_new_tokens,
+                pad_token_id=self.tokenizer.pad_token_id,
+                eos_token_id=eos,
+                **kwargs,
+            )
+
+    def _completion(self, generated: torch.Tensor, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        """Attention and completion masks ``[B, T']`` of generated rows (cut after EOS)."""
+        t = batch["input_ids"].shape[1]
+        new = generated[:, t:]
+        is_eos = new == self.tokenizer.eos_token_id
+        # Keep tokens up to and including the first EOS.
+        before = (is_eos.long().cumsum(dim=1) - is_eos.long()) == 0
+        attention = torch.cat([batch["attention_mask"], before.long()], dim=1)
+        completion = torch.cat([torch.zeros_like(batch["attention_mask"]).bool(), before], dim=1)
+        return attention, completion
+
+    @torch.no_grad()
+    def evaluate_point(self, policy: Any) -> PointEval:
+        """Answer every eval prompt at the policy's current λ; score, KL and degeneracy.
+
+        Args:
+            policy: A :class:`mdpo.policies.PreferenceConditionedPolicy` with λ set.
+
+        Returns:
+            A :class:`PointEval` (values ``[m]``, per-prompt scores ``[P, m]``).
+        """
+        from mdpo.data import sequence_logps
+
+        prompts = self.prompts("eval")
+        size = self.config.gen_batch_size
+        answers: list[str] = []
+        ratios: list[torch.Tensor] = []
+        for chunk, start in enumerate(range(0, len(prompts), size)):
+            batch = self._encode(prompts[start : start + size])
+            generated = self._generate(policy, batch, chunk)
+            attention, completion = self._completion(generated, batch)
+            t = batch["input_ids"].shape[1]
+            texts = self.tokenizer.batch_decode(generated[:, t:], skip_special_tokens=True)
+            answers.extend(text.strip() for text in texts)
+            own, _ = sequence_logps(_LogitsView(policy), generated, attention, completion)
+            ref, _ = sequence_logps(self.reference, generated, attention, completion)
+            ratios.append((own - ref).double().cpu())
+        scores = [scorer(prompts, answers).double() for scorer in self.scorers().values()]
+        per_prompt = torch.stack(scores, dim=1)
+        return PointEval(
+            values=per_prompt.mean(dim=0),
+            per_prompt=per_prompt,
+            kl=float(torch.cat(ratios).mean()),
+            degeneracy=degeneracy(
+                answers,
+                threshold=self.config.repeat_threshold,
+                min_words=self.config.repeat_min_words,
+            ),
+            answers=answers,
+        )
+
+    def objective_values(self, policy: Any) -> torch.Tensor:
+        """Mean scores ``[m]`` of the policy's answers at its current λ (the Task protocol)."""
+        return self.evaluate_point(policy).values
+
+    # ------------------------------------------------------------------ results
+    def summarize_parts(
+        self, parts: Mapping[str, Mapping[int, Mapping[str, Any]]], nf: Any, confidence: float
+    ) -> dict[str, Any]:
+        """The LLM section of a task's results: protocol, data statistics, HV over prompts.
+
+        Args:
+            parts: ``{method: {seed: part}}`` as the runner stored them (each part has an
+                ``"llm"`` entry written by :func:`mdpo.benchmarks.methods.llm.run_llm_method`).
+            nf: The task's :class:`mdpo.metrics.NormalizedFronts` (union normalisation).
+            confidence: Interval level.
+
+        Returns:
+            JSON-ready dict: ``model``, ``decoding``, ``kl_estimator``, ``degeneracy_rule``,
+            ``data`` (counts and dimension statistics of the training pairs),
+            ``hv_bootstrap`` (per method and seed: the hypervolume on all eval prompts and
+            its percentile interval over prompts, all methods resampled with the same
+            prompt draws and normalised as the headline) and
+            ``examples`` (eval prompts and answers per method and λ).
+        """
+        from mdpo.metrics import hypervolume
+
+        c = self.config
+        data = next(
+            (p["llm"].get("data") for by in parts.values() for p in by.values() if "llm" in p),
+            None,
+        )
+        n_prompts = c.eval_prompts
+        gen = torch.Generator().manual_seed(c.decode_seed)
+        draws = torch.randint(0, n_prompts, (c.bootstrap_samples, n_prompts), generator=gen)
+        alpha = (1.0 - confidence) / 2
+        hv_boot: dict[str, Any] = {}
+        for name, by_seed in parts.items():
+            for seed, part in by_seed.items():
+                if "llm" not in part:
+                    continue
+                scores = torch.tensor(part["llm"]["per_prompt"], dtype=torch.float64)  # [n, P, m]
+                hvs = []
+                for idx in draws:
+                    points = scores[:, idx].mean(dim=1).numpy()
+                    hvs.append(hypervolume(nf.normalize(points), nf.ref_point))
+                hv = torch.tensor(hvs, dtype=torch.float64)
+                full = scores.mean(dim=1).numpy()
+                hv_boot.setdefault(name, {})[str(seed)] = {
+                    "estimate": float(hypervolume(nf.normalize(full), nf.ref_point)),
+                    "low": float(torch.quantile(hv, alpha)),
+                    "high": float(torch.quantile(hv, 1 - alpha)),
+                }
+        examples = {
+            name: next(iter(by_seed.values()))["llm"]["examples"]
+            for name, by_seed in parts.items()
+            if by_seed and "llm" in next(iter(by_seed.values()))
+        }
+        return {
+            "model": self.model_description,
+            "decoding": c.decoding(),
+            "kl_estimator": "mean over eval prompts of log pi(y|x) - log pi_ref(y|x) for the "
+            "evaluated answers y (nats per answer); pi_ref is the frozen base model. A "
+            "Monte-Carlo KL estimate under sampling; under greedy decoding a divergence proxy",
+            "degeneracy_rule": f"empty: no text after stripping; repetitive: >= "
+            f"{c.repeat_min_words} words and distinct word-bigram ratio < {c.repeat_threshold}",
+            "intervals": f"bootstrap over the {n_prompts} eval prompts ({c.bootstrap_samples} "
+            f"replicates, {confidence:.0%} percentile intervals), not over seeds",
+            "data": data,
+            "hv_bootstrap": hv_boot,
+            "examples": examples,
+        }
+
+
+def _pick(prefs: list[list[float]], k: int) -> list[int]:
+    """Indices of ``k`` preferences spread along λ_0 (all when there are fewer)."""
+    order = sorted(range(len(prefs)), key=lambda i: (prefs[i][0], prefs[i][1:]))
+    if len(order) <= k:
+        return order
+    return [order[round(j * (len(order) - 1) / (k - 1))] for j in range(k)]
+
+
+def format_llm_section(task: Mapping[str, Any], n_lambdas: int = 5) -> str:
+    """Markdown for the LLM part of a task's report.
+
+    Args:
+        task: A task entry of ``results.json`` with an ``"llm"`` entry.
+        n_lambdas: How many λ the example answers show.
+
+    Returns:
+        Markdown: the protocol, the training data statistics, a per-point table (KL and
+        degeneracy, first seed), HV bootstrap intervals over prompts and the example answers.
+    """
+    llm = task["llm"]
+    dec = llm["decoding"]
+    lines = [
+        f"Model: {llm['model']}. Decoding: " + ", ".join(f"{k}={v}" for k, v in dec.items()) + ".",
+        f"KL per point: {llm['kl_estimator']}.",
+        f"Degeneracy: {llm['degeneracy_rule']}.",
+        f"Intervals: {llm['intervals']}.",
+        "No true front is known: the headline is the hypervolume of each front after min-max "
+        "normalisation over the union of all compared points (HV ratio and IGD+ are n/a).",
+        "",
+    ]
+    names = task["dim_names"]
+    lines += _data_lines(llm.get("data"))
+    lines += [
+        "Hypervolume with a bootstrap interval over eval prompts (first seed):",
+        "",
+        "| method | HV | interval |",
+        "|---|---|---|",
+    ]
+    for name, by_seed in llm["hv_bootstrap"].items():
+        first = next(iter(by_seed.values()))
+        lines.append(
+            f"| {name} | {first['estimate']:.4f} | [{first['low']:.4f}, {first['high']:.4f}] |"
+        )
+    lines += [
+        "",
+        "Per evaluated λ (first seed): scores, KL to the reference, degenerate share:",
+        "",
+        "| method | λ | " + " | ".join(names) + " | KL | empty | repetitive |",
+        "|---|---|" + "---|" * (len(names) + 3),
+    ]
+    for name, method in task["methods"].items():
+        part = next(iter(method["seeds"].values()))
+        for point in part.get("llm", {}).get("points", []):
+            lam = ",".join(f"{v:.2f}" for v in point["preference"])
+            boot = point["bootstrap"]
+            vals = " | ".join(
+                f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
+                for m, lo, hi in zip(boot["mean"], boot["low"], boot["high"])
+            )
+            deg = point["degeneracy"]
+            lines.append(
+                f"| {name} | {lam} | {vals} | {point['kl']:.3f} | {deg['empty']:.0%} | "
+                f"{deg['repetitive']:.0%} |"
+            )
+    lines += ["", "### Example answers", ""]
+    for name, ex in llm["examples"].items():
+        picks = _pick(ex["preferences"], n_lambdas)
+        lines += [f"#### {name}", ""]
+        for p, prompt in enumerate(ex["prompts"]):
+            lines.append(f"**Prompt:** {prompt}")
+            lines.append("")
+            for i in picks:
+                lam = ", ".join(f"{n}={v:.2f}" for n, v in zip(names, ex["preferences"][i]))
+                answer = ex["answers"][i][p].replace("\n", " ") or "*(empty)*"
+                lines.append(f"- λ ({lam}): {answer}")
+            lines.append("")
+    return "\n".join(lines)
+
+
+def _num(value: Any, spec: str = ".3f") -> str:
+    return "n/a" if value is None or not math.isfinite(value) else format(value, spec)
+
+
+def _data_lines(data: Mapping[str, Any] | None) -> list[str]:
+    """The training-data statistics as Markdown (spread per dimension, conflicts)."""
+    if not data:
+        return []
+    lines = [f"Training pairs: {data.get('n_pairs')} ({data.get('pairing') or 'given'})."]
+    counts = data.get("counts")
+    if counts:
+        lines[-1] += (
+            f" Prompts {counts.get('prompts')}, responses {counts.get('responses')} "
+            f"({counts.get('empty_responses')} empty), dropped identical "
+            f"{counts.get('dropped_identical')}, ties per dimension {counts.get('ties')}."
+        )
+    summary = data.get("summary")
+    if summary:
+        lines += [
+            "",
+            "| dimension | mean | std | IQR | zeros | tie share |",
+            "|---|---|---|---|---|---|",
+        ]
+        for dim, st in summary["dimensions"].items():
+            lines.append(
+                f"| {dim} | {_num(st.get('mean'))} | {_num(st.get('std'))} | "
+                f"{_num(st.get('iqr'))} | {_num(st.get('zero_share'), '.0%')} | "
+                f"{_num(st.get('tie_share'), '.0%')} |"
+            )
+        lines += [
+            "",
+            "| pair | Spearman (responses) | Spearman (pair differences) | label agreement |",
+            "|---|---|---|---|",
+        ]
+        for pair, rho in summary.get("spearman", {}).items():
+            lines.append(
+                f"| {pair.replace('|', ' / ')} | {_num(rho, '+.3f')} | "
+                f"{_num(summary.get('spearman_pairs', {}).get(pair), '+.3f')} | "
+                f"{_num(summary.get('label_agreement', {}).get(pair), '.0%')} |"
+            )
+    return [*lines, ""]

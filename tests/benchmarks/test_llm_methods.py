@@ -1,0 +1,192 @@
+"""A tiny LLM suite end to end through ``mdpo bench run``: results, report, saved runs."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+
+from mdpo.benchmarks.config import load_suite
+from mdpo.benchmarks.methods.llm import run_dir_for
+from mdpo.cli.main import main
+
+SUITE = """
+name: tinyllm
+seeds: [0]
+training: {{steps: 6, pref_batch: 2, log_every: 2, lr: 0.05, rank: 2}}
+tasks:
+  - name: llm2
+    kind: smollm
+    eval_partitions: 4
+    params:
+      model: {model}
+      dims:
+        concise: {{scorer: length, kwargs: {{unit: chars, sign: -1}}}}
+        verbose: {{scorer: length, kwargs: {{unit: chars, sign: 1}}}}
+      train_prompts: 4
+      eval_prompts: 3
+      n_samples: 3
+      data_max_new_tokens: 10
+      max_new_tokens: 6
+      greedy: false
+      gen_batch_size: 8
+      bootstrap_samples: 50
+      example_prompts: 2
+      device: cpu
+methods:
+  - {{name: p-ls, kind: panacea, aggregator: ls, objective: dpo}}
+  - {{name: rs, kind: rs, objective: dpo}}
+  - {{name: mod, kind: mod, objective: dpo}}
+  - {{name: dps, kind: dps, aggregator: ls, objective: dpo, dps_partitions: 1}}
+  - {{name: prompt, kind: prompt, objective: dpo}}
+"""
+
+
+@pytest.fixture(scope="module")
+def suite_run(tiny_lm_dir, tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("llm-suite")
+    cfg = root / "suite.yaml"
+    cfg.write_text(textwrap.dedent(SUITE.format(model=tiny_lm_dir)), encoding="utf-8")
+    out = root / "run"
+    assert main(["bench", "run", str(cfg), "--out", str(out)]) == 0
+    return cfg, out
+
+
+def test_results_carry_the_llm_fields(suite_run):
+    _, out = suite_run
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert json.loads((out / "failures.json").read_text()) == {}
+    task = results["tasks"]["llm2"]
+    # The prompt-conditioned method is not wired for text: skipped, not failed.
+    assert set(task["methods"]) == {"p-ls", "rs", "mod", "dps"}
+    assert task["true_front"] is None
+    decoding = results["decoding"]["llm2"]
+    assert decoding["mode"] == "sampling" and decoding["max_new_tokens"] == 6
+    assert decoding["seed"] == 0 and decoding["temperature"] == 1.0
+    llm = task["llm"]
+    assert llm["decoding"] == decoding
+    assert "bootstrap over the 3 eval prompts" in llm["intervals"]
+    assert llm["data"]["n_pairs"] > 0 and "concise" in llm["data"]["summary"]["dimensions"]
+    for name, method in task["methods"].items():
+        part = method["seeds"]["0"]
+        n_points = len(part["front"]["points"])
+        assert n_points == (2 if name == "dps" else 5)
+        assert len(part["llm"]["points"]) == n_points
+        assert torch.tensor(part["llm"]["per_prompt"]).shape == (n_points, 3, 2)
+        for point, value in zip(part["llm"]["points"], part["front"]["points"]):
+            boot = point["bootstrap"]
+            assert boot["mean"] == pytest.approx(value)
+            assert all(lo <= m <= hi for lo, m, hi in zip(boot["low"], boot["mean"], boot["high"]))
+            assert isinstance(point["kl"], float)
+            assert 0.0 <= point["degeneracy"]["empty"] <= 1.0
+        hv = llm["hv_bootstrap"][name]["0"]
+        assert hv["low"] <= hv["high"]
+        assert hv["estimate"] == pytest.approx(method["seeds"]["0"]["metrics"]["hypervolume"])
+    # Training moved Panacea away from the reference somewhere on its front.
+    assert max(abs(p["kl"]) for p in task["methods"]["p-ls"]["seeds"]["0"]["llm"]["points"]) > 0
+    # Equal compute: RS 2 x 3 steps, DPS 2 x 3 steps, Panacea 6.
+    assert {m["steps"] for m in task["methods"].values()} == {6}
+
+
+def test_report_shows_example_answers_at_five_lambdas(suite_run):
+    _, out = suite_run
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "### Example answers" in report and "#### p-ls" in report
+    section = report.split("#### p-ls", 1)[1].split("####", 1)[0]
+    first_prompt = section.split("**Prompt:**")[1]
+    assert first_prompt.count("- λ (concise=") == 5
+    for needle in ("KL per point", "Degeneracy:", "bootstrap over the 3 eval prompts", "| KL |"):
+        assert needle in report
+
+
+def test_each_saved_run_loads_back_and_reproduces_its_answers(suite_run, tiny_lm_dir):
+    from mdpo.policies import DPSPolicy, MODPolicy, PanaceaPolicy, RSPolicy, load_policy
+
+    cfg, out = suite_run
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    task = load_suite(cfg).tasks[0].build()
+    kinds = {"p-ls": PanaceaPolicy, "rs": RSPolicy, "mod": MODPolicy, "dps": DPSPolicy}
+    for name, kind in kinds.items():
+        run_dir = run_dir_for(out, "llm2", name, 0)
+        manifest = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+        assert manifest["base_model"] == str(tiny_lm_dir)
+        assert manifest["dimension_names"] == ["concise", "verbose"]
+        policy, _ = load_policy(run_dir)
+        assert isinstance(policy, kind)
+        examples = results["tasks"]["llm2"]["llm"]["examples"][name]
+        for lam, answers in zip(examples["preferences"], examples["answers"]):
+            policy.set_preference(lam)
+            assert task.evaluate_point(policy).answers[:2] == answers
+    dps = json.loads((run_dir_for(out, "llm2", "dps", 0) / "run.json").read_text())
+    assert dps["grid"] == [[0.0, 1.0], [1.0, 0.0]] and dps["adapters"] == ["members/0", "members/1"]
+
+
+def test_rs_and_mod_share_experts_and_a_rerun_resumes(suite_run, capsys):
+    cfg, out = suite_run
+    rs = json.loads((run_dir_for(out, "llm2", "rs", 0) / "run.json").read_text())
+    mod = json.loads((run_dir_for(out, "llm2", "mod", 0) / "run.json").read_text())
+    assert (
+        rs["experts"]
+        == mod["experts"]
+        == {"concise": "experts/concise", "verbose": "experts/verbose"}
+    )
+    assert mod["experts_reused"] is True
+    for dim in ("concise", "verbose"):
+        a = run_dir_for(out, "llm2", "rs", 0) / "experts" / dim / "adapter_model.safetensors"
+        b = run_dir_for(out, "llm2", "mod", 0) / "experts" / dim / "adapter_model.safetensors"
+        assert a.read_bytes() == b.read_bytes()
+    parts = sorted((out / "parts").rglob("*.json"))
+    stamps = [p.stat().st_mtime_ns for p in parts]
+    assert main(["bench", "run", str(cfg), "--out", str(out)]) == 0
+    assert "0 computed, 4 resumed" in capsys.readouterr().out
+    assert [p.stat().st_mtime_ns for p in parts] == stamps  # nothing was retrained
+
+
+def test_hf_kind_trains_on_a_local_pku_like_fixture(tiny_lm_dir, tmp_path):
+    fixture = Path(__file__).parent / "fixtures" / "pku_like.jsonl"
+    suite = {
+        "name": "tinyhf",
+        "seeds": [0],
+        "training": {"steps": 2, "pref_batch": 2, "log_every": 1, "lr": 0.05, "rank": 2},
+        "tasks": [
+            {
+                "name": "pku",
+                "kind": "hf",
+                "eval_partitions": 1,
+                "params": {
+                    "model": str(tiny_lm_dir),
+                    "dims": {
+                        "helpful": {"scorer": "length", "kwargs": {"unit": "chars", "sign": 1}},
+                        "harmless": {"scorer": "length", "kwargs": {"unit": "chars", "sign": -1}},
+                    },
+                    "hf": {
+                        "dataset": str(fixture),
+                        "dims": {"helpful": "better_response_id", "harmless": "safer_response_id"},
+                    },
+                    "eval_prompts": 2,
+                    "max_new_tokens": 4,
+                    "greedy": False,
+                    "bootstrap_samples": 20,
+                    "device": "cpu",
+                },
+            }
+        ],
+        "methods": [{"name": "p-ls", "kind": "panacea", "objective": "dpo"}],
+    }
+    cfg = tmp_path / "hf.json"
+    cfg.write_text(json.dumps(suite), encoding="utf-8")
+    cfg_yaml = cfg.with_suffix(".yaml")
+    cfg_yaml.write_text(cfg.read_text(), encoding="utf-8")  # JSON is valid YAML
+    out = tmp_path / "run"
+    assert main(["bench", "run", str(cfg_yaml), "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert json.loads((out / "failures.json").read_text()) == {}
+    task = results["tasks"]["pku"]
+    part = task["methods"]["p-ls"]["seeds"]["0"]
+    assert part["steps"] == 2 and len(part["front"]["points"]) == 2
+    n_rows = sum(1 for line in fixture.read_text().splitlines() if line.strip())
+    assert task["llm"]["data"]["n_pairs"] == n_rows
+    assert task["dim_names"] == ["helpful", "harmless"]
