@@ -7,6 +7,9 @@ VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 SUITE ?= quick
 OUT ?= runs/$(SUITE)
+# torch threads of `make demo`: 1 is fastest for the tiny quick-suite models; give the LLM
+# suites the machine's cores (make demo SUITE=smollm-mini THREADS=2).
+THREADS ?= 1
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mdpo-installed
 CONSTRAINTS := $(VENV)/constraints.txt
@@ -43,7 +46,7 @@ docs: install
 test: lint pytest docs
 
 demo: install
-	$(VENV)/bin/mdpo bench run $(SUITE) --out $(OUT)
+	$(VENV)/bin/mdpo bench run $(SUITE) --out $(OUT) --threads $(THREADS)
 
 bench-perf: install
 	$(PY) -m mdpo.benchmarks.perf.adapter

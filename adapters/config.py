@@ -18,6 +18,10 @@ FORMAT_VERSION = 1
 """Version of the on-disk adapter format; a reader refuses a newer one."""
 
 
+_INIT_SCHEMES: tuple[str, ...] = ("svd", "lora")
+"""The factor initialisations :class:`PanaceaConfig` accepts."""
+
+
 def _check_int(name: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__} {value!r}")
@@ -57,8 +61,16 @@ class PanaceaConfig:
         lora_alpha: Scale numerator; ``scaling = lora_alpha / (r + n_dims)``. ``None`` means
             ``r + n_dims``, i.e. a scaling of 1.
         lora_dropout: Dropout probability on the adapter's input, in [0, 1).
-        init_scale: Standard deviation of the random normal init of U and V (AdaLoRA uses
-            0.02). σ and s start at 0, so the adapter starts as exactly the identity.
+        init_scale: Standard deviation of the random normal init of U and V under
+            ``init="svd"`` (AdaLoRA uses 0.02); unused under ``init="lora"``.
+        init: How the factors start; both start as exactly the identity.
+
+            * ``"svd"`` (AdaLoRA's, the default): U, V ~ N(0, init_scale²), σ = s = 0. All
+              three factors of every rank-one term start small, so the update grows slowly
+              (a built-in warm-up) and wants a larger learning rate than LoRA.
+            * ``"lora"`` (peft LoRA's): V Kaiming-uniform, U = 0, σ = 1, s = 1. U diag(…)
+              then trains like LoRA's B from the first step, and each λ column like a LoRA
+              column scaled by λ_i.
 
     Raises:
         TypeError: If a field has the wrong type.
@@ -81,6 +93,7 @@ class PanaceaConfig:
     lora_alpha: float | None = None
     lora_dropout: float = 0.0
     init_scale: float = 0.02
+    init: str = "svd"
 
     def __post_init__(self) -> None:
         _check_int("r", self.r, 1)
@@ -113,6 +126,8 @@ class PanaceaConfig:
         self.init_scale = _check_float(
             "init_scale", self.init_scale, low=0.0, high=math.inf, low_open=True
         )
+        if not isinstance(self.init, str) or self.init not in _INIT_SCHEMES:
+            raise ValueError(f"init must be one of {list(_INIT_SCHEMES)}, got {self.init!r}")
 
     @property
     def total_rank(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -57,7 +58,9 @@ class PanaceaLinear(nn.Module):
         n_dims: Number m of preference dimensions.
         scaling: Factor in front of the update.
         lora_dropout: Dropout probability on the adapter's input.
-        init_scale: Standard deviation of the normal init of U and V.
+        init_scale: Standard deviation of the normal init of U and V (``init="svd"``).
+        init: ``"svd"`` (U, V normal, σ = s = 0) or ``"lora"`` (V Kaiming-uniform, U = 0,
+            σ = s = 1); see :class:`~mdpo.adapters.PanaceaConfig`.
         holder: The model's shared preference holder.
 
     Raises:
@@ -74,6 +77,7 @@ class PanaceaLinear(nn.Module):
         lora_dropout: float,
         init_scale: float,
         holder: PreferenceHolder,
+        init: str = "svd",
     ) -> None:
         super().__init__()
         if not supported_linear(base_layer):
@@ -99,8 +103,16 @@ class PanaceaLinear(nn.Module):
         self.lora_dropout = nn.Dropout(lora_dropout) if lora_dropout > 0 else nn.Identity()
         self._use_dropout = lora_dropout > 0
         with torch.no_grad():
-            self.lora_A.normal_(0.0, init_scale)
-            self.lora_B.normal_(0.0, init_scale)
+            if init == "lora":
+                nn.init.kaiming_uniform_(self.lora_A, a=math.sqrt(5))
+                self.lora_B.zero_()
+                self.lora_E.fill_(1.0)
+                self.lora_s.fill_(1.0)
+            elif init == "svd":
+                self.lora_A.normal_(0.0, init_scale)
+                self.lora_B.normal_(0.0, init_scale)
+            else:
+                raise ValueError(f"init must be 'svd' or 'lora', got {init!r}")
         # A plain reference, not a submodule: the model registers the holder once.
         object.__setattr__(self, "holder", holder)
         for p in base_layer.parameters():

@@ -136,6 +136,7 @@ class PanaceaModel(nn.Module):
                 scaling=config.scaling,
                 lora_dropout=config.lora_dropout,
                 init_scale=config.init_scale,
+                init=config.init,
                 holder=self.holder,
             )
             setattr(parent, child, layer)

@@ -270,6 +270,9 @@ class MethodConfig:
         steps: Overrides the step budget.
         lr: Overrides the learning rate.
         vertex_prob: Overrides the vertex probability.
+        adapter: Extra :class:`mdpo.adapters.PanaceaConfig` fields of a ``panacea`` method
+            (e.g. ``{init: lora}``); ``r``, ``n_dims`` and ``target_modules`` come from the
+            suite and the task.
     """
 
     name: str
@@ -283,6 +286,7 @@ class MethodConfig:
     steps: int | None = None
     lr: float | None = None
     vertex_prob: float | None = None
+    adapter: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_run_name(self.name, "method name")
@@ -305,6 +309,7 @@ class MethodConfig:
             raise ValueError(
                 f"method {self.name!r} ideal must be 'tracked' or 'given', got {self.ideal!r}"
             )
+        self._check_adapter()
         if self.dps_partitions is not None:
             _check_int(f"method {self.name!r} dps_partitions", self.dps_partitions, 1)
         if self.steps is not None:
@@ -313,6 +318,37 @@ class MethodConfig:
             isinstance(self.tasks, str) or not all(isinstance(t, str) for t in self.tasks)
         ):
             raise ValueError(f"method {self.name!r} tasks must be a list of task names")
+
+    def _check_adapter(self) -> None:
+        """Validate ``adapter`` against :class:`~mdpo.adapters.PanaceaConfig` now, not mid-run."""
+        if not isinstance(self.adapter, Mapping):
+            raise ValueError(
+                f"method {self.name!r} adapter must be a mapping of PanaceaConfig fields, "
+                f"got {self.adapter!r}"
+            )
+        if not self.adapter:
+            return
+        if self.kind != "panacea":
+            raise ValueError(
+                f"method {self.name!r} has kind {self.kind!r}; adapter options apply to "
+                f"kind 'panacea' only, got {dict(self.adapter)!r}"
+            )
+        from mdpo.adapters import PanaceaConfig
+
+        allowed = sorted(
+            f.name
+            for f in dataclasses.fields(PanaceaConfig)
+            if f.name not in ("r", "n_dims", "target_modules")
+        )
+        unknown = sorted(set(self.adapter) - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"method {self.name!r} adapter has unknown fields {unknown}; allowed: {allowed}"
+            )
+        try:
+            PanaceaConfig(**self.adapter)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"method {self.name!r} adapter: {err}") from err
 
     def applies_to(self, task_name: str, task: Any) -> bool:
         """Whether this method runs on a task."""

@@ -67,6 +67,24 @@ def _paired_table(task: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _missing_runs(task: dict[str, Any], suite: dict[str, Any]) -> str:
+    """Which of the suite's (method, seed) runs a task lacks, as one sentence ("" if none)."""
+    seeds = [str(s) for s in suite["seeds"]]
+    applicable = task.get("planned_methods") or task.get("method_order", [])
+    notes = []
+    for name in applicable:
+        have = set(task["methods"].get(name, {}).get("seeds", {}))
+        lacking = [s for s in seeds if s not in have]
+        if lacking:
+            notes.append(f"{name} lacks seed{'s' if len(lacking) > 1 else ''} {', '.join(lacking)}")
+    if not notes:
+        return ""
+    return (
+        "; ".join(notes)
+        + " (not run, e.g. left by `--time-budget`; intervals use the seeds present)."
+    )
+
+
 def write_report(out_dir: str | Path) -> Path:
     """Write ``report.md`` and the PNG plots from ``DIR/results.json``.
 
@@ -120,6 +138,9 @@ def write_report(out_dir: str | Path) -> Path:
             format_table(task),
             "",
         ]
+        missing = _missing_runs(task, suite)
+        if missing:
+            text += [f"**Incomplete:** {missing}", ""]
         if task.get("dps_grid"):
             text += [
                 f"Restricted to the DPS grid ({len(task['dps_grid'])} preferences):",

@@ -55,20 +55,27 @@ class RunSummary:
     failed: list[str]
     wall_time: float
     out_dir: Path
+    skipped: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """Whether every run finished."""
-        return not self.failed
+        """Whether every run finished (none failed, none left for lack of time)."""
+        return not self.failed and not self.skipped
 
     def line(self, name: str) -> str:
         """The one-line summary printed at the end."""
-        total = self.computed + self.resumed + len(self.failed)
+        total = self.computed + self.resumed + len(self.failed) + len(self.skipped)
+        left = f", {len(self.skipped)} not started (time budget)" if self.skipped else ""
         return (
             f"{name}: {total} runs ({self.computed} computed, {self.resumed} resumed, "
-            f"{len(self.failed)} failed) in {self.wall_time:.1f} s -> "
+            f"{len(self.failed)} failed{left}) in {self.wall_time:.1f} s -> "
             f"{self.out_dir / 'results.json'}"
         )
+
+
+def _elapsed(start: float) -> float:
+    """Seconds since ``start`` (a ``time.perf_counter()`` value); the time budget's clock."""
+    return time.perf_counter() - start
 
 
 def part_path(out_dir: Path, task: str, method: str, seed: int) -> Path:
@@ -170,8 +177,12 @@ def run_suite(
     *,
     progress: bool = True,
     threads: int | None = 1,
+    time_budget: float | None = None,
 ) -> RunSummary:
     """Run (or resume) a suite into ``out_dir`` and write results, report and plots.
+
+    Runs go seed by seed (every task and method of seed 0, then seed 1, ...), so a run cut
+    short still compares every method on its first seeds.
 
     Args:
         suite: The validated suite.
@@ -179,11 +190,25 @@ def run_suite(
         progress: Show a tqdm progress bar on stderr.
         threads: ``torch.set_num_threads`` for the run (1 is fastest for these tiny models
             on a shared CPU); None leaves it.
+        time_budget: Seconds after which no new run is started; the finished ones are
+            collected into the results as usual and a re-run resumes the rest. None: no limit.
 
     Returns:
         A :class:`RunSummary`; failed runs are listed there (and their errors in
-        ``DIR/failures.json``), the others are kept.
+        ``DIR/failures.json``), runs left for lack of time in ``skipped``, the others are kept.
+
+    Raises:
+        ValueError: If ``time_budget`` is not a positive number.
     """
+    if time_budget is not None and (
+        isinstance(time_budget, bool)
+        or not isinstance(time_budget, int | float)
+        or not math.isfinite(time_budget)
+        or time_budget <= 0
+    ):
+        raise ValueError(
+            f"time_budget must be a positive number of seconds or None, got {time_budget!r}"
+        )
     from tqdm.auto import tqdm
 
     from mdpo.benchmarks.report import write_report
@@ -194,13 +219,15 @@ def run_suite(
     if threads is not None:
         torch.set_num_threads(threads)
     start = time.perf_counter()
-    plan = []
-    for task_cfg in suite.tasks:
-        task = task_cfg.build()
-        for method in suite.methods:
-            if method.applies_to(task_cfg.name, task):
-                plan.extend((task_cfg, task, method, seed) for seed in suite.seeds)
-    computed, resumed, failed = 0, 0, []
+    built = [(task_cfg, task_cfg.build()) for task_cfg in suite.tasks]
+    plan = [
+        (task_cfg, task, method, seed)
+        for seed in suite.seeds
+        for task_cfg, task in built
+        for method in suite.methods
+        if method.applies_to(task_cfg.name, task)
+    ]
+    computed, resumed, failed, skipped = 0, 0, [], []
     errors: dict[str, str] = {}
     bar = tqdm(total=len(plan), disable=not progress, unit="run", file=sys.stderr)
     for task_cfg, task, method, seed in plan:
@@ -211,6 +238,10 @@ def run_suite(
         existing = _read_json(path)
         if existing is not None and existing.get("config_hash") == key:
             resumed += 1
+            bar.update(1)
+            continue
+        if time_budget is not None and _elapsed(start) > time_budget:
+            skipped.append(label)
             bar.update(1)
             continue
         try:
@@ -230,7 +261,7 @@ def run_suite(
     results["wall_time"] = time.perf_counter() - start
     _write_json(out / "results.json", results)
     write_report(out)
-    return RunSummary(computed, resumed, failed, time.perf_counter() - start, out)
+    return RunSummary(computed, resumed, failed, time.perf_counter() - start, out, skipped)
 
 
 def _versions() -> dict[str, str]:
@@ -347,6 +378,9 @@ def collect_results(out_dir: str | Path, suite: SuiteConfig) -> dict[str, Any]:
             "hypervolume_method": hypervolume_method(m),
             "methods": methods,
             "method_order": list(methods),
+            "planned_methods": [
+                meth.name for meth in suite.methods if meth.applies_to(task_cfg.name, task)
+            ],
             "paired_differences": paired,
             "capacity": _capacity(task, parts, suite, nf),
             "ceiling": _ceiling(task, dense_parts, nf, truth_np),

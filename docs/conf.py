@@ -66,9 +66,10 @@ def _results_markdown(srcdir: Path) -> str:
     """MyST source listing the committed benchmark results under ``docs/results/``.
 
     Every folder below ``results/`` that holds a ``report.md`` or ``results.json`` becomes a
-    section: the report is included (headings demoted, image paths kept relative to the
-    report), PNG figures the report does not mention are shown, and ``results.json`` is
-    offered for download. With no results the page says how to produce them.
+    section: a hand-written ``NOTE.md`` first where there is one, then the report (headings
+    demoted, image paths kept relative to the report); PNG figures the report does not
+    mention are shown, and ``results.json`` is offered for download. With no results the
+    page says how to produce them.
     """
     root = srcdir / "results"
     runs = sorted(
@@ -84,6 +85,9 @@ def _results_markdown(srcdir: Path) -> str:
     for run in runs:
         rel = run.relative_to(srcdir).as_posix()
         parts.append(f"## `{run.relative_to(root).as_posix()}`\n")
+        note = run / "NOTE.md"  # context written by hand (hardware, caveats), shown first
+        if note.is_file():
+            parts.append(f"```{{include}} {rel}/NOTE.md\n:heading-offset: 2\n```\n")
         report = run / "report.md"
         mentioned = ""
         if report.is_file():

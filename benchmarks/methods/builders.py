@@ -131,7 +131,12 @@ def build_method(
         if method.kind == "panacea":
             model = get_panacea_model(
                 task.make_model(),
-                PanaceaConfig(r=cfg.rank, n_dims=m, target_modules=list(task.target_modules)),
+                PanaceaConfig(
+                    r=cfg.rank,
+                    n_dims=m,
+                    target_modules=list(task.target_modules),
+                    **method.adapter,
+                ),
             )
             policy: PreferenceConditionedPolicy = PanaceaPolicy(model, m, names)
         else:

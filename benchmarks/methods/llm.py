@@ -259,7 +259,12 @@ def _train(
         torch.manual_seed(_seed(seed, method.name, "init"))
         model = get_panacea_model(
             task.make_model(),
-            PanaceaConfig(r=training.rank, n_dims=m, target_modules=task.target_modules),
+            PanaceaConfig(
+                r=training.rank,
+                n_dims=m,
+                target_modules=task.target_modules,
+                **method.adapter,
+            ),
         )
         with tempfile.TemporaryDirectory() as work:
             log = train_adapter(

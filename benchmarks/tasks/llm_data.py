@@ -38,13 +38,17 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from mdpo.benchmarks.tasks.smollm_dimensions import _spearman, sample_responses, spread_stats
 from mdpo.scorers.base import Scorer
+from mdpo.seeding import derive_seed
+
+if TYPE_CHECKING:
+    from mdpo.models.chat import SystemPrompt
 
 __all__ = [
     "build_preference_data",
@@ -154,6 +158,18 @@ def _check_scorers(scorers: Any) -> dict[str, Scorer]:
         if not callable(scorer):
             raise TypeError(f"scorers[{dim!r}] must be a Scorer, got {type(scorer).__name__}")
     return dict(scorers)
+
+
+def _check_systems(systems: Any, name: str = "sample_systems") -> list[str | bool | None]:
+    if isinstance(systems, str | bytes) or not isinstance(systems, Sequence) or not systems:
+        raise ValueError(
+            f"{name} must be a non-empty list of system prompts (str, None for the "
+            f"template's default, False for none), got {systems!r}"
+        )
+    for k, system in enumerate(systems):
+        if not (system is None or system is False or isinstance(system, str)):
+            raise ValueError(f"{name}[{k}] must be a str, None or False, got {system!r}")
+    return list(systems)
 
 
 def _check_prompts(prompts: Any) -> list[str]:
@@ -434,7 +450,32 @@ def _sample(
     if cached is not None:
         logger.info("reusing cached samples %s", path)
         return [list(r) for r in cached["responses"]]
-    responses = sample_responses(model, tokenizer, prompts, **sampling)
+    sampling = dict(sampling)
+    systems = sampling.pop("systems", None)
+    if systems is None:
+        responses = sample_responses(model, tokenizer, prompts, **sampling)
+    else:
+        # Slot j of every prompt is drawn under systems[j % len(systems)]; each system's
+        # slots come from one seeded call of their own.
+        n = sampling.pop("n_samples")
+        seed = sampling.pop("seed")
+        responses = [[""] * n for _ in prompts]
+        for k, system in enumerate(systems):
+            slots = list(range(k, n, len(systems)))
+            if not slots:
+                continue
+            drawn = sample_responses(
+                model,
+                tokenizer,
+                prompts,
+                n_samples=len(slots),
+                seed=derive_seed(seed, "system", k),
+                system=system,
+                **sampling,
+            )
+            for row, texts in zip(responses, drawn):
+                for j, text in zip(slots, texts):
+                    row[j] = text
     if path is not None:
         from datasets import Dataset
 
@@ -460,6 +501,7 @@ def build_preference_data(
     chat_template: bool | None = True,
     max_length: int | None = 512,
     max_prompt_length: int | None = None,
+    sample_systems: Sequence[SystemPrompt] | None = None,
 ) -> Any:
     """Sample, score and pair the reference model's responses into paired m-label DPO data.
 
@@ -500,6 +542,13 @@ def build_preference_data(
         chat_template: Prompt tokenization for the reference log-probs.
         max_length: Maximum prompt + response tokens for the reference log-probs.
         max_prompt_length: Maximum prompt tokens for the reference log-probs.
+        sample_systems: System prompts to draw the samples under, cycled over each
+            prompt's samples (sample j under ``sample_systems[j % len]``; ``None`` in the
+            list is the template's default, ``False`` none). None draws every sample under
+            the default. Pairs, labels and reference log-probs always use the training
+            prompt (the default system prompt), so samples drawn under, say, "Answer in one
+            short sentence." are off-policy responses that widen the range a dimension
+            such as length covers.
 
     Returns:
         A :class:`datasets.Dataset` with one row per kept pair.
@@ -524,6 +573,8 @@ def build_preference_data(
         "seed": seed,
         "batch_size": batch_size,
     }
+    if sample_systems is not None:
+        sampling["systems"] = _check_systems(sample_systems)
     collate = {
         "chat_template": chat_template,
         "max_length": max_length,

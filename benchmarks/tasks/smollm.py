@@ -82,6 +82,11 @@ class LLMTaskConfig:
         data_max_new_tokens: Length limit of the sampled training answers.
         data_temperature: Sampling temperature of the training answers.
         data_top_p: Nucleus mass of the training answers.
+        data_systems: System prompts the training answers are drawn under, cycled over each
+            prompt's ``n_samples`` (``null`` = the template's default); the pairs and the
+            reference log-probs use the default. None: every answer under the default. See
+            ``sample_systems`` of
+            :func:`~mdpo.benchmarks.tasks.llm_data.build_preference_data`.
         data_seed: Seed of the training answers.
         tie_tolerance: Score difference at or below which a pair is a tie (masked); one
             number or ``{dim: number}``.
@@ -116,6 +121,7 @@ class LLMTaskConfig:
     data_max_new_tokens: int = 32
     data_temperature: float = 1.0
     data_top_p: float = 1.0
+    data_systems: list[str | None] | None = None
     data_seed: int = 0
     tie_tolerance: float | dict[str, float] = 0.0
     greedy: bool = True
@@ -161,6 +167,10 @@ class LLMTaskConfig:
         for name in ("data_seed", "decode_seed", "example_prompts"):
             _check_int(name, getattr(self, name), 0)
         _check_int("bootstrap_samples", self.bootstrap_samples, 10)
+        if self.data_systems is not None:
+            from mdpo.benchmarks.tasks.llm_data import _check_systems
+
+            self.data_systems = _check_systems(self.data_systems, "data_systems")
         _check_float("data_temperature", self.data_temperature, 1e-6)
         _check_float("temperature", self.temperature, 1e-6)
         _check_float("data_top_p", self.data_top_p, 1e-6, 1.0)
@@ -431,7 +441,10 @@ class LLMTask:
 
                     out[name] = reward_scorers({name: spec["reward_model"]})[name]
                 else:
-                    out[name] = get_scorer(spec["scorer"], **spec.get("kwargs", {}))
+                    kwargs = dict(spec.get("kwargs", {}))
+                    if spec["scorer"] == "length" and kwargs.get("unit") == "tokens":
+                        kwargs.setdefault("tokenizer", self.tokenizer)  # the policy's own
+                    out[name] = get_scorer(spec["scorer"], **kwargs)
             self._scorers = out
         return self._scorers
 
@@ -484,6 +497,7 @@ class LLMTask:
                 with_reference_logps=True,
                 chat_template=True,
                 max_length=c.max_length,
+                sample_systems=c.data_systems,
             )
             self.data_summary = summarize_dimensions(self._data, self.dim_names)
         return self._data
@@ -751,6 +765,22 @@ def _data_lines(data: Mapping[str, Any] | None) -> list[str]:
             f"({counts.get('empty_responses')} empty), dropped identical "
             f"{counts.get('dropped_identical')}, ties per dimension {counts.get('ties')}."
         )
+    decoding = data.get("decoding")
+    if decoding:
+        systems = decoding.get("systems")
+        drawn = (
+            "under the default system prompt"
+            if not systems
+            else "cycling over the system prompts "
+            + ", ".join("(default)" if s is None else repr(s) for s in systems)
+        )
+        lines += [
+            "",
+            f"Training answers: {decoding.get('n_samples')} per prompt, sampled at temperature "
+            f"{decoding.get('temperature')}, top-p {decoding.get('top_p')}, at most "
+            f"{decoding.get('max_new_tokens')} new tokens, seed {decoding.get('seed')}, {drawn}; "
+            "pairs and reference log-probs use the default system prompt.",
+        ]
     summary = data.get("summary")
     if summary:
         lines += [

@@ -40,6 +40,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     run.add_argument(
         "--threads", type=int, default=1, help="torch threads (default 1: fastest for tiny models)"
     )
+    run.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="start no new run after this many seconds; the finished ones are reported and a "
+        "re-run resumes the rest",
+    )
     run.set_defaults(handler=_run)
     report = actions.add_parser(
         "report",
@@ -70,10 +78,21 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    summary = run_suite(suite, args.out, progress=not args.no_progress, threads=args.threads)
+    if args.time_budget is not None and not args.time_budget > 0:
+        print(f"error: --time-budget must be > 0 seconds, got {args.time_budget}", file=sys.stderr)
+        return 2
+    summary = run_suite(
+        suite,
+        args.out,
+        progress=not args.no_progress,
+        threads=args.threads,
+        time_budget=args.time_budget,
+    )
     _print_tables(Path(args.out), format_table)
     for label in summary.failed:
         print(f"FAILED {label} (see {Path(args.out) / 'failures.json'})", file=sys.stderr)
+    for label in summary.skipped:
+        print(f"NOT STARTED {label} (time budget; re-run to resume)", file=sys.stderr)
     print(summary.line(suite.name))
     return 0 if summary.ok else 1
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import torch
@@ -24,10 +25,19 @@ class LengthScorer(Scorer):
         tokenizer: A Hugging Face tokenizer, required for ``unit="tokens"``.
         sign: ``-1`` (default: the "concise" dimension, shorter scores higher) or ``+1``
             (longer scores higher, a "verbosity"/"detail" dimension).
+        floor: Lengths below this count as ``floor``: with ``sign=-1`` an answer gets no
+            extra credit for being shorter than ``floor``, so an empty answer is not the
+            most concise one (0: no floor).
+
+    Note:
+        On answers cut at a generation limit, count ``"tokens"``: every cut answer then has
+        the same length and only answers that *end* earlier score as shorter. Counting words
+        on cut answers rewards long tokens per word instead (a policy trained on it learned
+        to emit "1. 1. 1. …").
 
     Raises:
-        ValueError: For an unknown ``unit``, a ``sign`` other than ±1, or ``unit="tokens"``
-            without a tokenizer.
+        ValueError: For an unknown ``unit``, a ``sign`` other than ±1, a negative or
+            non-finite ``floor``, or ``unit="tokens"`` without a tokenizer.
 
     Example:
         >>> from mdpo.scorers import LengthScorer
@@ -36,6 +46,8 @@ class LengthScorer(Scorer):
         tensor([-3., -1.])
         >>> LengthScorer(unit="chars", sign=1)(["q"], ["abc"])
         tensor([3.])
+        >>> LengthScorer(floor=2)(["q", "q"], ["", "One two three."])
+        tensor([-2., -3.])
     """
 
     name = "length"
@@ -46,16 +58,25 @@ class LengthScorer(Scorer):
         *,
         tokenizer: Any = None,
         sign: int = -1,
+        floor: float = 0.0,
     ) -> None:
         if unit not in _UNITS:
             raise ValueError(f"unit must be one of {_UNITS}, got {unit!r}")
         if isinstance(sign, bool) or sign not in (-1, 1):
             raise ValueError(f"sign must be -1 (shorter is better) or +1, got {sign!r}")
+        if (
+            isinstance(floor, bool)
+            or not isinstance(floor, int | float)
+            or not math.isfinite(floor)
+            or floor < 0
+        ):
+            raise ValueError(f"floor must be a finite number >= 0, got {floor!r}")
         if unit == "tokens" and tokenizer is None:
             raise ValueError("unit='tokens' needs a tokenizer, got tokenizer=None")
         self.unit = unit
         self.tokenizer = tokenizer
         self.sign = sign
+        self.floor = float(floor)
 
     def _score(self, prompts: list[str], completions: list[str]) -> torch.Tensor:
         if self.unit == "words":
@@ -65,7 +86,9 @@ class LengthScorer(Scorer):
         else:
             ids = self.tokenizer(completions, add_special_tokens=False)["input_ids"]
             lengths = [len(x) for x in ids]
-        return self.sign * torch.tensor(lengths, dtype=torch.float32) + 0.0  # no -0.
+        length = torch.tensor(lengths, dtype=torch.float32).clamp(min=self.floor)
+        return self.sign * length + 0.0  # no -0.
 
     def __repr__(self) -> str:
-        return f"LengthScorer(unit={self.unit!r}, sign={self.sign})"
+        floor = f", floor={self.floor:g}" if self.floor else ""
+        return f"LengthScorer(unit={self.unit!r}, sign={self.sign}{floor})"

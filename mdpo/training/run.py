@@ -153,6 +153,8 @@ def _adapt(model: Any, cfg: TrainRunConfig, m: int) -> Any:
         }
         if spec.init_scale is not None:
             kwargs["init_scale"] = spec.init_scale
+        if spec.init is not None:
+            kwargs["init"] = spec.init
         return get_panacea_model(model, PanaceaConfig(**kwargs))
     from peft import LoraConfig, get_peft_model
 

@@ -122,7 +122,8 @@ class AdapterSpec:
         target_modules: Module names or a regex; None = every attention and MLP linear.
         lora_alpha: Scale numerator (None: scaling 1).
         lora_dropout: Dropout on the adapter input.
-        init_scale: Panacea only: std of U and V at init.
+        init_scale: Panacea only: std of U and V at init (``init: svd``).
+        init: Panacea only: ``svd`` or ``lora`` (see :class:`mdpo.adapters.PanaceaConfig`).
     """
 
     r: int = 8
@@ -130,6 +131,7 @@ class AdapterSpec:
     lora_alpha: float | None = None
     lora_dropout: float = 0.0
     init_scale: float | None = None
+    init: str | None = None
 
 
 @dataclasses.dataclass

@@ -19,6 +19,7 @@ def test_defaults_and_scaling():
         {},
         {"r": 3, "n_dims": 5, "target_modules": ["q_proj", "v_proj"], "lora_alpha": 4.0},
         {"target_modules": r".*\.mlp\..*", "lora_dropout": 0.1, "init_scale": 0.5},
+        {"r": 2, "init": "lora"},
     ],
 )
 def test_json_roundtrip(kwargs):
@@ -43,6 +44,8 @@ def test_json_roundtrip(kwargs):
         ({"lora_dropout": -0.1}, ValueError, "lora_dropout"),
         ({"init_scale": 0.0}, ValueError, "init_scale"),
         ({"init_scale": float("nan")}, ValueError, "init_scale"),
+        ({"init": "pissa"}, ValueError, "init must be one of ['svd', 'lora'], got 'pissa'"),
+        ({"init": None}, ValueError, "init must be one of"),
         ({"target_modules": "("}, ValueError, "does not compile"),
         ({"target_modules": []}, ValueError, "non-empty list"),
         ({"target_modules": ["q_proj", ""]}, ValueError, "non-empty strings"),

@@ -223,3 +223,62 @@ def test_deepcopy_keeps_one_shared_holder(ids, make):
     clone.set_preference(LAM_A)
     model.set_preference(LAM_B)
     assert not torch.allclose(clone(ids).logits, model(ids).logits, atol=1e-3)
+
+
+def test_lora_init_is_identity_with_peft_factors(arch, ids, make):
+    model = make(arch, random=False, init="lora")
+    with model.disable_adapter():
+        ref = model(ids).logits
+    for layer in model.panacea_layers().values():
+        assert torch.equal(layer.lora_B, torch.zeros_like(layer.lora_B))
+        assert torch.equal(layer.lora_E, torch.ones_like(layer.lora_E))
+        assert torch.equal(layer.lora_s, torch.ones(1))
+        bound = 1 / layer.in_features**0.5  # peft's kaiming_uniform(a=√5) bound
+        assert 0 < layer.lora_A.abs().max() <= bound
+    for lam in (LAM_A, [[0.2, 0.8], [1.0, 0.0]]):
+        model.set_preference(lam)
+        assert torch.equal(model(ids).logits, ref)
+
+
+def _first_step_grads(model, ids):
+    model.set_preference(LAM_A)
+    model(ids).logits.square().mean().backward()
+    layer = next(iter(model.panacea_layers().values()))
+    return layer
+
+
+def test_lora_init_gets_a_gradient_on_every_u_column_at_step_one(ids, make):
+    # Under "svd" (σ = s = 0) U and V get no gradient at all on the first step; under
+    # "lora" U gets one on every column, the λ columns scaled by λ_i.
+    svd = _first_step_grads(make(random=False), ids)
+    assert svd.lora_B.grad.abs().sum() == 0 and svd.lora_A.grad.abs().sum() == 0
+    lora = _first_step_grads(make(random=False, init="lora"), ids)
+    col = lora.lora_B.grad.abs().sum(dim=0)
+    assert (col > 0).all()
+    assert lora.lora_A.grad.abs().sum() == 0  # U = 0: V waits one step, as in LoRA
+
+
+def test_lora_init_layer_matches_peft_lora_after_setting_u(ids):
+    # With σ = s = 1 and λ = e_1, U diag(1, .., 1, λ) Vᵀ is a LoRA product B A whose last
+    # column is masked: the forward equals peft's formula on the same factors.
+    torch.manual_seed(0)
+    base = nn.Linear(8, 5)
+    holder = PreferenceHolder(2)
+    layer = PanaceaLinear(
+        base,
+        r=3,
+        n_dims=2,
+        scaling=0.5,
+        lora_dropout=0.0,
+        init_scale=0.1,
+        holder=holder,
+        init="lora",
+    )
+    with torch.no_grad():
+        layer.lora_B.normal_()
+    holder.set(torch.tensor([1.0, 0.0]))
+    x = torch.randn(4, 8)
+    mask = torch.tensor([1.0, 1.0, 1.0, 1.0, 0.0])
+    expected = base(x) + 0.5 * x @ (layer.lora_A.T * mask) @ layer.lora_B.T
+    assert not torch.allclose(layer(x), base(x), atol=1e-4)
+    assert torch.allclose(layer(x), expected, atol=1e-5)

@@ -84,6 +84,22 @@ def test_valid_suite_roundtrips():
             _with(methods=[{"name": "p", "kind": "rs"}, {"name": "p", "kind": "dps"}]),
             "method names must be unique",
         ),
+        (
+            _with(methods=[{"name": "p", "kind": "panacea", "adapter": {"init": "pissa"}}]),
+            r"method 'p' adapter: init must be one of \['svd', 'lora'\], got 'pissa'",
+        ),
+        (
+            _with(methods=[{"name": "p", "kind": "panacea", "adapter": {"r": 3}}]),
+            r"method 'p' adapter has unknown fields \['r'\]; allowed: \['init', 'init_scale'",
+        ),
+        (
+            _with(methods=[{"name": "p", "kind": "rs", "adapter": {"init": "lora"}}]),
+            "adapter options apply to kind 'panacea' only",
+        ),
+        (
+            _with(methods=[{"name": "p", "kind": "panacea", "adapter": ["init"]}]),
+            "adapter must be a mapping",
+        ),
     ],
 )
 def test_invalid_suites_are_refused_with_a_named_key(data, match):

@@ -17,6 +17,7 @@ from mdpo.benchmarks.tasks.llm_data import (
 from mdpo.data import PairCollator, sequence_logps, validate_paired_dpo
 from mdpo.objectives import reference_column
 from mdpo.scorers import LengthScorer, ProfanityScorer
+from mdpo.seeding import derive_seed
 from mdpo.testing import tiny_causal_lm, tiny_chat_tokenizer
 
 PROMPTS = ["Say hi.", "Name a color.", "Count to three.", "Describe rain."]
@@ -310,3 +311,51 @@ def test_identical_samples_give_an_empty_typed_dataset(lm, monkeypatch):
     counts = preference_data_info(ds)["counts"]
     assert counts["dropped_identical"] == counts["candidate_pairs"] == 6
     assert summarize_dimensions(ds, list(DIMS))["n_responses"] == 0
+
+
+def test_sample_systems_route_each_slot_to_its_system_prompt(lm):
+    model, tok = lm
+    systems = [None, "Reply tersely."]
+    ds = build_preference_data(model, tok, PROMPTS, _scorers(), sample_systems=systems, **KW)
+    plain = build_preference_data(model, tok, PROMPTS, _scorers(), **KW)
+    assert list(ds["response_0"]) != list(plain["response_0"])
+    # Slots 0 and 2 come from one call under the default system prompt, slot 1 from one
+    # under the terse one, each with its own derived seed.
+    common = {"max_new_tokens": 16, "batch_size": 6, "temperature": 1.0, "top_p": 1.0}
+    default = llm_data.sample_responses(
+        model, tok, PROMPTS, n_samples=2, seed=derive_seed(3, "system", 0), **common
+    )
+    terse = llm_data.sample_responses(
+        model,
+        tok,
+        PROMPTS,
+        n_samples=1,
+        seed=derive_seed(3, "system", 1),
+        system="Reply tersely.",
+        **common,
+    )
+    expected = {(p, 0): default[p][0] for p in range(len(PROMPTS))}
+    expected |= {(p, 2): default[p][1] for p in range(len(PROMPTS))}
+    expected |= {(p, 1): terse[p][0] for p in range(len(PROMPTS))}
+    for row in ds:
+        p = row["prompt_index"]
+        assert row["response_0"] == expected[(p, row["sample_0"])]
+        assert row["response_1"] == expected[(p, row["sample_1"])]
+    info = preference_data_info(ds)
+    assert info["decoding"]["systems"] == systems
+    assert "systems" not in preference_data_info(plain)["decoding"]
+
+
+@pytest.mark.parametrize(
+    ("systems", "needle"),
+    [
+        ("Be brief.", "sample_systems must be a non-empty list"),
+        ([], "sample_systems must be a non-empty list"),
+        ([None, 3], "sample_systems[1] must be a str, None or False, got 3"),
+    ],
+)
+def test_bad_sample_systems_are_refused(lm, systems, needle):
+    model, tok = lm
+    with pytest.raises(ValueError) as info:
+        build_preference_data(model, tok, PROMPTS, _scorers(), sample_systems=systems, **KW)
+    assert needle in str(info.value)

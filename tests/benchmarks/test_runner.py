@@ -231,6 +231,75 @@ def test_a_failing_method_exits_nonzero_and_keeps_the_others(tmp_path, monkeypat
     assert set(results["tasks"]["b"]["methods"]) == {"p", "dps"}
 
 
+def test_runs_go_seed_by_seed(tmp_path, monkeypatch):
+    suite = _small(tmp_path)
+    real = runner.build_method
+    order: list[tuple[str, int]] = []
+
+    def recording(method, task, training, seed, **kw):
+        order.append((method.name, seed))
+        return real(method, task, training, seed, **kw)
+
+    monkeypatch.setattr(runner, "build_method", recording)
+    runner.run_suite(suite, tmp_path / "run", progress=False)
+    assert order == [(m, s) for s in (0, 1) for m in ("p", "rs", "dps")]
+
+
+def test_time_budget_stops_starting_runs_and_a_rerun_resumes(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL)
+    clock = iter(range(10, 10_000, 10))  # each budget check sees 10 s more
+    monkeypatch.setattr(runner, "_elapsed", lambda start: float(next(clock)))
+    out = tmp_path / "run"
+    code = main(
+        ["bench", "run", str(path), "--out", str(out), "--no-progress", "--time-budget", "25"]
+    )
+    assert code == 1
+    captured = capsys.readouterr()
+    skipped = [line for line in captured.err.splitlines() if line.startswith("NOT STARTED")]
+    assert skipped and "not started (time budget)" in captured.out.splitlines()[-1]
+    parts = out / "parts"
+    finished = sorted(p.relative_to(parts).as_posix() for p in parts.rglob("*.json"))
+    assert 0 < len(finished) < 6 and len(finished) + len(skipped) == 6
+    assert finished[0].endswith("seed0.json")
+    results = json.loads((out / "results.json").read_text())  # the finished runs, reported
+    assert results["tasks"]["b"]["methods"]
+    assert results["tasks"]["b"]["planned_methods"] == ["p", "rs", "dps"]
+    assert "**Incomplete:**" in (out / "report.md").read_text()
+    monkeypatch.undo()
+    summary = runner.run_suite(load_suite(path), out, progress=False)
+    assert summary.ok and summary.resumed == len(finished) and summary.computed == len(skipped)
+
+
+@pytest.mark.parametrize("budget", [0, -1.0, float("nan"), True, "60"])
+def test_bad_time_budget_is_refused(tmp_path, budget):
+    with pytest.raises(ValueError, match="time_budget must be a positive number of seconds"):
+        runner.run_suite(_small(tmp_path), tmp_path / "run", progress=False, time_budget=budget)
+
+
+def test_cli_refuses_a_non_positive_time_budget(tmp_path, capsys):
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL)
+    args = ["bench", "run", str(path), "--out", str(tmp_path / "o"), "--time-budget", "0"]
+    assert main(args) == 2
+    assert "--time-budget must be > 0 seconds, got 0.0" in capsys.readouterr().err
+
+
+def test_method_adapter_options_reach_the_panacea_model(tmp_path):
+    from mdpo.benchmarks.config import MethodConfig
+
+    suite = _small(tmp_path)
+    task = suite.tasks[0].build()
+    method = MethodConfig(name="p", kind="panacea", adapter={"init": "lora"})
+    training = suite.training.replace(steps=1)
+    run = runner.build_method(method, task, training, 0)
+    model = run.policy.model
+    assert model.panacea_config.init == "lora"
+    # One step from U = 0, σ = s = 1: s and σ are still near 1 (the "svd" init has them at 0).
+    layer = next(iter(model.panacea_layers().values()))
+    assert (layer.lora_s - 1).abs().item() < 0.1
+
+
 def test_part_paths_never_escape_the_output_dir(tmp_path):
     assert runner.part_path(tmp_path, "t", "m", 0) == (tmp_path / "parts/t/m/seed0.json").resolve()
     for task, method in (("..", "m"), ("t", "../../x"), ("t", "/abs"), ("a/b", "m")):

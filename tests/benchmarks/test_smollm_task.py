@@ -61,6 +61,8 @@ def _panacea(task: LLMTask, noise: float):
         ({"greedy": "yes"}, "greedy must be true or false, got 'yes'"),
         ({"tie_tolerance": {"a": -1}}, "tie_tolerance"),
         ({"device": "tpu"}, "device must be"),
+        ({"data_systems": "Be brief."}, "data_systems must be a non-empty list"),
+        ({"data_systems": [None, 1]}, "data_systems[1] must be a str, None or False, got 1"),
     ],
 )
 def test_config_rejects_bad_values(params, needle):
@@ -77,6 +79,20 @@ def test_task_config_registers_both_kinds_and_refuses_unknown_params():
         TaskConfig(name="t", kind="smollm", params={"n_prompts": 3})
     with pytest.raises(ValueError, match="needs params.hf"):
         TaskConfig(name="t", kind="hf", params={"dims": DIMS})
+
+
+def test_token_length_scorer_gets_the_task_tokenizer(tiny_lm_dir):
+    dims = {
+        "concise": {"scorer": "length", "kwargs": {"unit": "tokens", "sign": -1, "floor": 2}},
+        "verbose": {"scorer": "length", "kwargs": {"unit": "chars", "sign": 1}},
+    }
+    task = _task(tiny_lm_dir, dims=dims)
+    concise = task.scorers()["concise"]
+    assert concise.tokenizer is task.tokenizer and concise.floor == 2.0
+    text = "a fairly long answer of several tokens"
+    n = len(task.tokenizer(text, add_special_tokens=False)["input_ids"])
+    assert n > 2
+    assert concise(["q", "q"], [text, ""]).tolist() == [-float(n), -2.0]
 
 
 def test_degeneracy_catches_empty_and_looping_answers():

@@ -21,6 +21,15 @@ def test_concise_prefers_shorter():
     assert s[0] > s[1]
 
 
+def test_floor_gives_no_credit_below_it():
+    texts = ["", "one", "one two three four five six"]
+    plain = LengthScorer()(["q"] * 3, texts)
+    floored = LengthScorer(floor=4)(["q"] * 3, texts)
+    assert plain.tolist() == [0.0, -1.0, -6.0]  # empty is the "most concise" without a floor
+    assert floored.tolist() == [-4.0, -4.0, -6.0]  # with it, empty ties a 4-word answer
+    assert "floor=4" in repr(LengthScorer(floor=4)) and "floor" not in repr(LengthScorer())
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -28,6 +37,9 @@ def test_concise_prefers_shorter():
         ({"sign": 2}, "sign must be -1"),
         ({"sign": True}, "sign must be -1"),
         ({"unit": "tokens"}, "needs a tokenizer"),
+        ({"floor": -1}, r"floor must be a finite number >= 0, got -1"),
+        ({"floor": float("inf")}, "floor must be a finite number"),
+        ({"floor": "3"}, "floor must be a finite number"),
     ],
 )
 def test_bad_arguments(kwargs, match):
