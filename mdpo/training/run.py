@@ -188,7 +188,8 @@ def run_training(cfg: TrainRunConfig, *, overwrite: bool = False) -> Path:
     The folder ``output_dir/run_name`` holds ``adapter/`` (the trained adapter, loadable
     with :meth:`mdpo.adapters.PanaceaModel.from_pretrained` or peft), ``checkpoints/``
     (Trainer checkpoints, if any were saved), ``config.json`` (the validated config) and
-    ``run.json`` (base model, method, dimension names, adapter paths, package versions).
+    ``run.json`` (base model, method, dimension names, adapter paths, the conditioning and
+    fixed preference when set, package versions).
 
     Args:
         cfg: The validated config.
@@ -233,19 +234,22 @@ def run_training(cfg: TrainRunConfig, *, overwrite: bool = False) -> Path:
     adapter_dir = run_dir / "adapter"
     trainer.save_model(os.fspath(adapter_dir))
     _atomic_write_json(run_dir / "config.json", _config_dict(cfg))
-    write_run_manifest(
-        run_dir,
-        {
-            "base_model": cfg.model.name_or_path,
-            "method": cfg.method,
-            "aggregator": cfg.aggregator,
-            "dimension_names": cfg.dim_names,
-            "adapter_paths": {"adapter": "adapter"},
-            "global_step": int(result.global_step),
-            "training_loss": float(result.training_loss),
-            "ideal": trainer.ideal_tracker.value.tolist(),
-        },
-    )
+    fields: dict[str, Any] = {
+        "base_model": cfg.model.name_or_path,
+        "method": cfg.method,
+        "aggregator": cfg.aggregator,
+        "dimension_names": cfg.dim_names,
+        "adapter_paths": {"adapter": "adapter"},
+        "global_step": int(result.global_step),
+        "training_loss": float(result.training_loss),
+        "ideal": trainer.ideal_tracker.value.tolist(),
+    }
+    # What load_policy needs to rebuild the policy, so run.json alone suffices.
+    if cfg.conditioning is not None:
+        fields["conditioning"] = cfg.conditioning
+    if cfg.training.get("fixed_preference") is not None:
+        fields["fixed_preference"] = list(cfg.training["fixed_preference"])
+    write_run_manifest(run_dir, fields)
     return run_dir
 
 

@@ -152,7 +152,13 @@ def test_missing_fields_and_unrecorded_lora_kind(runs, tmp_path):
         load_policy(tmp_path)
     lora = tmp_path / "lora"
     shutil.copytree(runs["lora"] / "adapter", lora / "adapter")
-    shutil.copy(runs["lora"] / "run.json", lora / "run.json")
+    manifest = json.loads((runs["lora"] / "run.json").read_text())
+    # run.json alone (no config.json) is enough: mdpo train records the fixed preference...
+    (lora / "run.json").write_text(json.dumps(manifest))
+    assert load_policy(lora)[0].supported_preferences.tolist() == [[1.0, 0.0]]
+    # ...and without it nothing says which policy this is.
+    del manifest["fixed_preference"]
+    (lora / "run.json").write_text(json.dumps(manifest))
     with pytest.raises(ValueError, match="needs conditioning 'prompt' or a fixed_preference"):
         load_policy(lora)
 

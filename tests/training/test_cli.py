@@ -159,7 +159,9 @@ def test_mdpo_train_lora_method_at_a_fixed_preference(tiny_run):
     }
     assert main(["train", str(_write(tmp_path, config))]) == 0
     run_dir = tmp_path / "runs" / "expert"
-    assert json.loads((run_dir / "run.json").read_text())["method"] == "lora"
+    manifest = json.loads((run_dir / "run.json").read_text())
+    assert manifest["method"] == "lora"
+    assert manifest["fixed_preference"] == [1.0, 0.0]  # load_policy needs no config.json
     adapter_config = json.loads((run_dir / "adapter" / "adapter_config.json").read_text())
     assert adapter_config["peft_type"] == "LORA"
     assert (run_dir / "adapter" / "adapter_model.safetensors").is_file()
