@@ -248,6 +248,10 @@ class TaskConfig:
         return ev, tf
 
 
+_SUITE_OWNED = ("r", "n_dims", "target_modules")
+"""PanaceaConfig fields set by the suite and the task, never by a method's ``adapter``."""
+
+
 @dataclasses.dataclass
 class MethodConfig:
     """One method of a suite.
@@ -336,9 +340,7 @@ class MethodConfig:
         from mdpo.adapters import PanaceaConfig
 
         allowed = sorted(
-            f.name
-            for f in dataclasses.fields(PanaceaConfig)
-            if f.name not in ("r", "n_dims", "target_modules")
+            f.name for f in dataclasses.fields(PanaceaConfig) if f.name not in _SUITE_OWNED
         )
         unknown = sorted(set(self.adapter) - set(allowed))
         if unknown:
@@ -349,6 +351,21 @@ class MethodConfig:
             PanaceaConfig(**self.adapter)
         except (TypeError, ValueError) as err:
             raise ValueError(f"method {self.name!r} adapter: {err}") from err
+
+    def panacea_config(self, r: int, n_dims: int, target_modules: Any) -> Any:
+        """The :class:`~mdpo.adapters.PanaceaConfig` of a ``panacea`` method.
+
+        Args:
+            r: The suite's rank k.
+            n_dims: The task's number of dimensions m.
+            target_modules: The task's adapted modules.
+
+        Returns:
+            The config with this method's ``adapter`` fields on top.
+        """
+        from mdpo.adapters import PanaceaConfig
+
+        return PanaceaConfig(r=r, n_dims=n_dims, target_modules=target_modules, **self.adapter)
 
     def applies_to(self, task_name: str, task: Any) -> bool:
         """Whether this method runs on a task."""

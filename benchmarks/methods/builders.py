@@ -105,7 +105,7 @@ def build_method(
     Returns:
         A :class:`MethodRun`.
     """
-    from mdpo.adapters import PanaceaConfig, get_panacea_model
+    from mdpo.adapters import get_panacea_model
     from mdpo.aggregators import get_aggregator
 
     cfg = training.replace(steps=method.steps, lr=method.lr, vertex_prob=method.vertex_prob)
@@ -131,12 +131,7 @@ def build_method(
         if method.kind == "panacea":
             model = get_panacea_model(
                 task.make_model(),
-                PanaceaConfig(
-                    r=cfg.rank,
-                    n_dims=m,
-                    target_modules=list(task.target_modules),
-                    **method.adapter,
-                ),
+                method.panacea_config(cfg.rank, m, list(task.target_modules)),
             )
             policy: PreferenceConditionedPolicy = PanaceaPolicy(model, m, names)
         else:

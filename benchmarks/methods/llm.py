@@ -249,7 +249,7 @@ def _train(
     run_dir: Path,
 ) -> tuple[Any, list[TrainLog], dict[str, Any]]:
     """Build, train and save one method; returns (policy, logs, manifest fields)."""
-    from mdpo.adapters import PanaceaConfig, get_panacea_model
+    from mdpo.adapters import get_panacea_model
     from mdpo.policies import DPSPolicy, MODPolicy, PanaceaPolicy, RSPolicy
     from mdpo.preferences import preference_grid
 
@@ -259,12 +259,7 @@ def _train(
         torch.manual_seed(_seed(seed, method.name, "init"))
         model = get_panacea_model(
             task.make_model(),
-            PanaceaConfig(
-                r=training.rank,
-                n_dims=m,
-                target_modules=task.target_modules,
-                **method.adapter,
-            ),
+            method.panacea_config(training.rank, m, task.target_modules),
         )
         with tempfile.TemporaryDirectory() as work:
             log = train_adapter(
