@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "LR_SCHEDULES",
     "METHOD_KINDS",
     "TASK_KINDS",
     "MethodConfig",
@@ -113,6 +114,11 @@ def _build(cls: type, data: Any, where: str) -> Any:
     return cls(**dict(data))
 
 
+LR_SCHEDULES = ("constant", "linear", "cosine")
+"""Learning-rate schedules of :attr:`TrainingConfig.lr_schedule` (the names Hugging Face's
+``lr_scheduler_type`` uses for the same shapes)."""
+
+
 def _check_int(where: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{where} must be an int >= {minimum}, got {value!r}")
@@ -142,6 +148,9 @@ class TrainingConfig:
         rank: Number k of preference-independent singular values (LoRA rank is k + m).
         ideal_margin: Margin of the tracked Tchebycheff ideal point.
         log_every: Steps between two points of the training curve.
+        lr_schedule: Learning-rate schedule over each trained model's own steps, one of
+            :data:`LR_SCHEDULES`: ``"constant"``, ``"linear"`` (decay to 0) or ``"cosine"``
+            (decay to 0), without warm-up.
     """
 
     steps: int = 400
@@ -151,9 +160,15 @@ class TrainingConfig:
     rank: int = 8
     ideal_margin: float = 0.1
     log_every: int = 10
+    lr_schedule: str = "constant"
 
     def __post_init__(self) -> None:
         _check_int("training.steps", self.steps, 1)
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(
+                f"training.lr_schedule must be one of {list(LR_SCHEDULES)}, "
+                f"got {self.lr_schedule!r}"
+            )
         _check_float("training.lr", self.lr, 1e-12)
         _check_int("training.pref_batch", self.pref_batch, 1)
         _check_float("training.vertex_prob", self.vertex_prob, 0.0, 1.0)
@@ -274,6 +289,7 @@ class MethodConfig:
         steps: Overrides the step budget.
         lr: Overrides the learning rate.
         vertex_prob: Overrides the vertex probability.
+        lr_schedule: Overrides the learning-rate schedule.
         adapter: Extra :class:`mdpo.adapters.PanaceaConfig` fields of a ``panacea`` method
             (e.g. ``{init: lora}``); ``r``, ``n_dims`` and ``target_modules`` come from the
             suite and the task.
@@ -290,6 +306,7 @@ class MethodConfig:
     steps: int | None = None
     lr: float | None = None
     vertex_prob: float | None = None
+    lr_schedule: str | None = None
     adapter: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -318,10 +335,31 @@ class MethodConfig:
             _check_int(f"method {self.name!r} dps_partitions", self.dps_partitions, 1)
         if self.steps is not None:
             _check_int(f"method {self.name!r} steps", self.steps, 1)
+        if self.lr_schedule is not None and self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(
+                f"method {self.name!r} lr_schedule must be one of {list(LR_SCHEDULES)}, "
+                f"got {self.lr_schedule!r}"
+            )
         if self.tasks is not None and (
             isinstance(self.tasks, str) or not all(isinstance(t, str) for t in self.tasks)
         ):
             raise ValueError(f"method {self.name!r} tasks must be a list of task names")
+
+    def training_for(self, training: TrainingConfig) -> TrainingConfig:
+        """``training`` with this method's overrides (steps, lr, vertex_prob, lr_schedule).
+
+        Args:
+            training: The task's training settings.
+
+        Returns:
+            A validated copy (unset overrides keep the task's values).
+        """
+        return training.replace(
+            steps=self.steps,
+            lr=self.lr,
+            vertex_prob=self.vertex_prob,
+            lr_schedule=self.lr_schedule,
+        )
 
     def _check_adapter(self) -> None:
         """Validate ``adapter`` against :class:`~mdpo.adapters.PanaceaConfig` now, not mid-run."""

@@ -108,7 +108,7 @@ def build_method(
     from mdpo.adapters import get_panacea_model
     from mdpo.aggregators import get_aggregator
 
-    cfg = training.replace(steps=method.steps, lr=method.lr, vertex_prob=method.vertex_prob)
+    cfg = method.training_for(training)
     m = task.n_dims
     names = task.dim_names
     aggregator = get_aggregator(method.aggregator, **method.aggregator_kwargs)
@@ -116,6 +116,7 @@ def build_method(
     common = {
         "task": task,
         "lr": cfg.lr,
+        "lr_schedule": cfg.lr_schedule,
         "objective": method.objective,
         "ideal_margin": cfg.ideal_margin,
         "log_every": cfg.log_every,

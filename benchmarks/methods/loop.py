@@ -10,6 +10,7 @@ losses ``[B·N, m]``, update the tracked ideal point, and minimise the aggregato
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -19,7 +20,13 @@ import torch
 from mdpo.preferences import sample_preferences
 from mdpo.seeding import keyed_generator
 
-__all__ = ["TrainLog", "fixed_preferences", "sampled_preferences", "train_loop"]
+__all__ = [
+    "TrainLog",
+    "fixed_preferences",
+    "sampled_preferences",
+    "schedule_factor",
+    "train_loop",
+]
 
 
 @dataclasses.dataclass
@@ -72,6 +79,38 @@ def fixed_preferences(preference: torch.Tensor, batch: int) -> Callable[[int], t
     return lambda step: rows
 
 
+def schedule_factor(lr_schedule: str, steps: int) -> Callable[[int], float]:
+    """The multiplier of the base learning rate at each step, for ``LambdaLR``.
+
+    Args:
+        lr_schedule: ``"constant"`` (1), ``"linear"`` (``1 - t/steps``) or ``"cosine"``
+            (``(1 + cos(π t/steps)) / 2``), the shapes of Hugging Face's schedulers of the
+            same names without warm-up.
+        steps: Total optimizer steps.
+
+    Returns:
+        ``t -> factor``.
+
+    Raises:
+        ValueError: If ``lr_schedule`` is unknown.
+
+    Example:
+        >>> from mdpo.benchmarks.methods.loop import schedule_factor
+        >>> [schedule_factor("linear", 4)(t) for t in range(4)]
+        [1.0, 0.75, 0.5, 0.25]
+    """
+    total = max(1, steps)
+    if lr_schedule == "constant":
+        return lambda t: 1.0
+    if lr_schedule == "linear":
+        return lambda t: max(0.0, 1.0 - t / total)
+    if lr_schedule == "cosine":
+        return lambda t: 0.5 * (1.0 + math.cos(math.pi * min(t, total) / total))
+    from mdpo.benchmarks.config import LR_SCHEDULES
+
+    raise ValueError(f"lr_schedule must be one of {list(LR_SCHEDULES)}, got {lr_schedule!r}")
+
+
 def train_loop(
     forward: Callable[[torch.Tensor], torch.Tensor],
     params: Iterable[torch.nn.Parameter],
@@ -88,6 +127,7 @@ def train_loop(
     label: str = "",
     on_step: Callable[[int], None] | None = None,
     ideal: torch.Tensor | None = None,
+    lr_schedule: str = "constant",
 ) -> TrainLog:
     """Train ``params`` by minimising the aggregated task losses.
 
@@ -108,9 +148,14 @@ def train_loop(
         ideal: A known ideal point ``[m]`` in loss space (the best value of every loss);
             the aggregator then uses ``ideal - ideal_margin``. None tracks z as the running
             minimum of the per-λ mean losses minus ``ideal_margin``.
+        lr_schedule: ``"constant"``, or ``"linear"``/``"cosine"`` decay from ``lr`` to 0
+            over ``steps`` (no warm-up).
 
     Returns:
         A :class:`TrainLog`.
+
+    Raises:
+        ValueError: If there are no trainable parameters or ``lr_schedule`` is unknown.
     """
     from mdpo.training.ideal import IdealPointTracker
 
@@ -118,6 +163,7 @@ def train_loop(
     if not params:
         raise ValueError("train_loop got no trainable parameters")
     optimizer = torch.optim.Adam(params, lr=lr)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule_factor(lr_schedule, steps))
     tracker = IdealPointTracker(task.n_dims, margin=ideal_margin)
     needs_ideal = bool(getattr(aggregator, "requires_ideal", False))
     curve_steps: list[int] = []
@@ -142,6 +188,7 @@ def train_loop(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        scheduler.step()
         rows += b * n
         if step % log_every == 0 or step == steps - 1:
             curve_steps.append(step)

@@ -47,6 +47,14 @@ def test_valid_suite_roundtrips():
         ({"name": "s", "tasks": []}, "missing the required key 'methods'"),
         (_with(training={"step": 3}), r"training has unknown key 'step'; allowed keys: \['steps'"),
         (_with(training={"lr": -1.0}), "training.lr must be >="),
+        (
+            _with(training={"lr_schedule": "step"}),
+            r"training.lr_schedule must be one of \['constant', 'linear', 'cosine'\], got 'step'",
+        ),
+        (
+            _with(methods=[{"name": "p", "kind": "panacea", "lr_schedule": "exp"}]),
+            r"method 'p' lr_schedule must be one of \['constant', 'linear', 'cosine'\]",
+        ),
         (_with(seeds=[]), "seeds must be a non-empty list"),
         (_with(seeds=[0, 0]), "seeds must be distinct"),
         (
@@ -154,3 +162,18 @@ def test_yaml_is_loaded_safely(tmp_path):
     evil.write_text("name: !!python/object/apply:os.system ['echo hi']\ntasks: []\nmethods: []\n")
     with pytest.raises(ValueError, match="not valid YAML"):
         load_suite(evil)
+
+
+def test_method_overrides_reach_the_training_settings():
+    suite = SuiteConfig.from_dict(
+        _with(
+            training={"lr": 0.01, "lr_schedule": "cosine"},
+            methods=[
+                {"name": "p", "kind": "panacea", "lr": 0.05, "lr_schedule": "linear"},
+                {"name": "r", "kind": "rs"},
+            ],
+        )
+    )
+    p, r = (m.training_for(suite.training) for m in suite.methods)
+    assert (p.lr, p.lr_schedule, r.lr, r.lr_schedule) == (0.05, "linear", 0.01, "cosine")
+    assert p.steps == r.steps == suite.training.steps
