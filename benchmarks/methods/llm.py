@@ -134,7 +134,7 @@ def train_adapter(
         max_steps=steps,
         per_device_train_batch_size=training.pref_batch,
         learning_rate=training.lr,
-        lr_scheduler_type="constant",
+        lr_scheduler_type=training.lr_schedule,
         warmup_steps=0,
         seed=seed,
         aggregator=aggregator,
@@ -359,7 +359,7 @@ def run_llm_method(
     from mdpo.training import write_run_manifest
 
     out = Path(out_dir).resolve()
-    cfg = training.replace(steps=method.steps, lr=method.lr, vertex_prob=method.vertex_prob)
+    cfg = method.training_for(training)
     run_dir = run_dir_for(out, task_name, method.name, seed)
     start = time.perf_counter()
     policy, logs, fields = _train(method, task, task_params, cfg, seed, out, run_dir)
@@ -378,16 +378,11 @@ def run_llm_method(
             **fields,
         },
     )
-    kept, points, evals = [], [], []
-    for lam in preferences:
-        if not policy.supports(lam):
-            continue
-        policy.set_preference(lam)
-        result = task.evaluate_point(policy)
-        kept.append(lam)
-        points.append(result.values)
-        evals.append(result)
-    front = Front(torch.stack(points), torch.stack(kept).double(), list(task.dim_names))
+    kept = [lam for lam in preferences if policy.supports(lam)]
+    evals = task.evaluate_points(policy, torch.stack(kept))
+    front = Front(
+        torch.stack([r.values for r in evals]), torch.stack(kept).double(), list(task.dim_names)
+    )
     n_ex = task.config.example_prompts
     c = task.config
     llm = {

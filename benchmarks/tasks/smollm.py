@@ -10,8 +10,10 @@ One class, :class:`LLMTask`, serves both task kinds of a suite:
   (:class:`mdpo.benchmarks.tasks.hf_source.HFPreferenceSource`) and the evaluation scorers
   may be reward models by name or path.
 
-Evaluation (:meth:`LLMTask.evaluate_point`) generates answers to the eval prompts at the
-policy's current λ (batched, left-padded, chat template, the recorded decoding protocol),
+Evaluation (:meth:`LLMTask.evaluate_point`, or :meth:`LLMTask.evaluate_points` for a whole
+front: policies that take one λ per batch row answer every (λ, prompt) pair in shared
+batches) generates answers to the eval prompts at the policy's current λ (batched,
+left-padded, chat template, the recorded decoding protocol),
 scores them (mean per dimension: the front point), and records per point
 
 - the per-prompt scores (``[P, m]``), from which the runner draws **bootstrap intervals over
@@ -96,6 +98,10 @@ class LLMTaskConfig:
         max_new_tokens: Evaluation answer length limit.
         decode_seed: Seed of evaluation sampling (per chunk, derived).
         gen_batch_size: Sequences per ``generate`` call.
+        batch_preferences: Evaluate all preferences of a policy that takes one λ per batch
+            row (Panacea, MOD, prompt conditioning) together: (λ, prompt) rows fill the
+            ``generate`` batches, so a front costs ``ceil(n·P / gen_batch_size)`` calls
+            instead of ``n·ceil(P / gen_batch_size)``. Off: one λ at a time.
         beta: DPO's β.
         max_length: Maximum prompt + answer tokens in training.
         target_modules: Adapted linears (None: :func:`mdpo.adapters.default_target_modules`).
@@ -130,6 +136,7 @@ class LLMTaskConfig:
     max_new_tokens: int = 32
     decode_seed: int = 0
     gen_batch_size: int = 16
+    batch_preferences: bool = True
     beta: float = 0.1
     max_length: int = 256
     target_modules: list[str] | None = None
@@ -177,8 +184,9 @@ class LLMTaskConfig:
         _check_float("top_p", self.top_p, 1e-6, 1.0)
         _check_float("beta", self.beta, 1e-9)
         _check_float("repeat_threshold", self.repeat_threshold, 0.0, 1.0)
-        if not isinstance(self.greedy, bool):
-            raise ValueError(f"greedy must be true or false, got {self.greedy!r}")
+        for name in ("greedy", "batch_preferences"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
         tol = self.tie_tolerance
         values = tol.values() if isinstance(tol, Mapping) else [tol]
         for v in values:
@@ -199,6 +207,7 @@ class LLMTaskConfig:
             "chat_template": "the model's chat template with its default system prompt",
             "padding": "left",
             "batch_size": self.gen_batch_size,
+            "preferences_batched": self.batch_preferences,
         }
         if not self.greedy:
             out.update(temperature=self.temperature, top_p=self.top_p, top_k=0)
@@ -558,22 +567,22 @@ class LLMTask:
         return attention, completion
 
     @torch.no_grad()
-    def evaluate_point(self, policy: Any) -> PointEval:
-        """Answer every eval prompt at the policy's current λ; score, KL and degeneracy.
+    def _decode(
+        self, policy: Any, prompts: Sequence[str], rows: torch.Tensor | None
+    ) -> tuple[list[str], torch.Tensor]:
+        """Answer ``prompts`` in ``gen_batch_size`` chunks; answers and log-ratios ``[N]``.
 
-        Args:
-            policy: A :class:`mdpo.policies.PreferenceConditionedPolicy` with λ set.
-
-        Returns:
-            A :class:`PointEval` (values ``[m]``, per-prompt scores ``[P, m]``).
+        ``rows`` (``[N, m]``, one λ per prompt) is set on the policy chunk by chunk; None
+        keeps the policy's current λ.
         """
         from mdpo.data import sequence_logps
 
-        prompts = self.prompts("eval")
         size = self.config.gen_batch_size
         answers: list[str] = []
         ratios: list[torch.Tensor] = []
         for chunk, start in enumerate(range(0, len(prompts), size)):
+            if rows is not None:
+                policy.set_preference(rows[start : start + size])
             batch = self._encode(prompts[start : start + size])
             generated = self._generate(policy, batch, chunk)
             attention, completion = self._completion(generated, batch)
@@ -583,12 +592,16 @@ class LLMTask:
             own, _ = sequence_logps(_LogitsView(policy), generated, attention, completion)
             ref, _ = sequence_logps(self.reference, generated, attention, completion)
             ratios.append((own - ref).double().cpu())
-        scores = [scorer(prompts, answers).double() for scorer in self.scorers().values()]
+        return answers, torch.cat(ratios)
+
+    def _point(self, prompts: Sequence[str], answers: list[str], ratios: torch.Tensor) -> PointEval:
+        """Score one λ's answers: the :class:`PointEval`."""
+        scores = [scorer(list(prompts), answers).double() for scorer in self.scorers().values()]
         per_prompt = torch.stack(scores, dim=1)
         return PointEval(
             values=per_prompt.mean(dim=0),
             per_prompt=per_prompt,
-            kl=float(torch.cat(ratios).mean()),
+            kl=float(ratios.mean()),
             degeneracy=degeneracy(
                 answers,
                 threshold=self.config.repeat_threshold,
@@ -596,6 +609,59 @@ class LLMTask:
             ),
             answers=answers,
         )
+
+    @torch.no_grad()
+    def evaluate_point(self, policy: Any) -> PointEval:
+        """Answer every eval prompt at the policy's current λ; score, KL and degeneracy.
+
+        Args:
+            policy: A :class:`mdpo.policies.PreferenceConditionedPolicy` with λ set.
+
+        Returns:
+            A :class:`PointEval` (values ``[m]``, per-prompt scores ``[P, m]``).
+        """
+        prompts = self.prompts("eval")
+        return self._point(prompts, *self._decode(policy, prompts, None))
+
+    @torch.no_grad()
+    def evaluate_points(self, policy: Any, preferences: torch.Tensor) -> list[PointEval]:
+        """:meth:`evaluate_point` at each of ``n`` preferences.
+
+        With ``batch_preferences`` and a policy that takes one λ per batch row
+        (``policy.batched``), the ``n·P`` (λ, prompt) rows are decoded together in
+        ``gen_batch_size`` chunks; otherwise λ is set and evaluated one at a time. The
+        policy is left at the last λ (or the last chunk's rows).
+
+        Args:
+            policy: A :class:`mdpo.policies.PreferenceConditionedPolicy`.
+            preferences: ``[n, m]`` preferences the policy supports.
+
+        Returns:
+            One :class:`PointEval` per preference, in order.
+
+        Raises:
+            ValueError: If ``preferences`` is not ``[n, m]`` with ``m = n_dims``.
+        """
+        prefs = torch.as_tensor(preferences, dtype=torch.float64)
+        if prefs.dim() != 2 or prefs.shape[1] != self.n_dims:
+            raise ValueError(
+                f"preferences must have shape [n, {self.n_dims}], got {tuple(prefs.shape)}"
+            )
+        if not (self.config.batch_preferences and getattr(policy, "batched", False)):
+            out = []
+            for lam in prefs:
+                policy.set_preference(lam)
+                out.append(self.evaluate_point(policy))
+            return out
+        prompts = self.prompts("eval")
+        p = len(prompts)
+        answers, ratios = self._decode(
+            policy, prompts * prefs.shape[0], prefs.repeat_interleave(p, dim=0)
+        )
+        return [
+            self._point(prompts, answers[j * p : (j + 1) * p], ratios[j * p : (j + 1) * p])
+            for j in range(prefs.shape[0])
+        ]
 
     def objective_values(self, policy: Any) -> torch.Tensor:
         """Mean scores ``[m]`` of the policy's answers at its current λ (the Task protocol)."""

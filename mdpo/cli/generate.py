@@ -11,7 +11,7 @@ Preferences come from ``--preference`` (any non-negative weights, normalised: ``
   set, whatever N.
 
 Without either flag, the sweep is ``--sweep 3``. Every (prompt, λ) row goes into one batched
-``generate`` when the policy takes one λ per row (Panacea, prompt conditioning); other
+``generate`` when the policy takes one λ per row (Panacea, MOD, prompt conditioning); other
 policies loop over λ with all prompts batched. Decoding is greedy at ``--temperature 0``
 (the default), else pure sampling (``top_k=0``, ``top_p=1``) seeded by ``--seed``; the
 protocol is printed and recorded in the ``--json`` output.
@@ -263,7 +263,7 @@ def generate_answers(
         preferences: ``[L, m]`` preferences, each supported by the policy.
         decoding: The decoding protocol.
         batched: One ``generate`` over all P·L rows with per-row λ; by default when the
-            policy is ``batched`` (Panacea, prompt conditioning). False loops over λ with the
+            policy is ``batched`` (Panacea, MOD, prompt conditioning). False loops over λ with the
             P prompts batched. Under greedy decoding both give the same answers.
 
     Returns:

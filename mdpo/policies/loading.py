@@ -365,6 +365,15 @@ class _AdapterView(nn.Module):
         self.peft_model.set_adapter(self.adapter_name)
         return self.peft_model.generate(*args, **kwargs)
 
+    @property
+    def config(self) -> Any:
+        """The base model's config (MOD reads ``use_cache`` from it)."""
+        return self.peft_model.config
+
+    def get_base_model(self) -> nn.Module:
+        """The shared base model."""
+        return self.peft_model.get_base_model()
+
 
 def _experts(manifest: RunManifest) -> list[Path]:
     experts = manifest.data.get("experts")

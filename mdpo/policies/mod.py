@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -28,7 +29,8 @@ class MODPolicy(PreferenceConditionedPolicy):
 
     For KL-regularised experts this is the optimum of the λ-weighted objective,
     ``π ∝ Π_i π_i^{λ_i}`` (multi-objective decoding). :meth:`forward` mixes once per call,
-    :meth:`generate` once per decoding step.
+    :meth:`generate` once per decoding step. λ may be one per batch row (``[B, m]``), so
+    several preferences decode in one batch.
 
     Args:
         experts: m modules that return logits (a tensor, or an output with ``.logits``).
@@ -37,6 +39,8 @@ class MODPolicy(PreferenceConditionedPolicy):
     Raises:
         ValueError: If there is no expert.
     """
+
+    batched: ClassVar[bool] = True
 
     def __init__(self, experts: Sequence[nn.Module], dim_names: Sequence[str] | None = None):
         if len(experts) == 0:
@@ -61,21 +65,46 @@ class MODPolicy(PreferenceConditionedPolicy):
     def _apply_preference(self, preference: torch.Tensor) -> None:
         pass
 
+    def _active(self) -> list[tuple[torch.Tensor, nn.Module]]:
+        """``(weights, expert)`` of the experts with some positive weight.
+
+        The weights are ``[]`` for a ``[m]`` λ and ``[B]`` for a ``[B, m]`` one.
+        """
+        lam = self._require_preference()
+        return [
+            (lam[..., i], expert)
+            for i, expert in enumerate(self._experts)
+            if bool((lam[..., i] != 0).any())
+        ]
+
+    @staticmethod
+    def _mix(
+        mixed: torch.Tensor | None, weight: torch.Tensor, logits: torch.Tensor
+    ) -> torch.Tensor:
+        """``mixed + weight * logits`` with a per-row weight ``[B]`` broadcast over rows."""
+        if weight.dim() == 1:
+            if weight.shape[0] != logits.shape[0]:
+                raise RuntimeError(
+                    f"the per-row preference has {weight.shape[0]} rows but the batch has "
+                    f"{logits.shape[0]}"
+                )
+            weight = weight.reshape(-1, *([1] * (logits.dim() - 1)))
+        term = weight.to(device=logits.device, dtype=logits.dtype) * logits
+        return term if mixed is None else mixed + term
+
     def forward(self, *args: Any, **kwargs: Any) -> torch.Tensor:
         """Mixed logits ``Σ_i λ_i logits_i(...)``, shaped like one expert's logits.
 
-        Experts with λ_i = 0 are skipped.
+        Experts whose λ_i is 0 on every row are skipped. A ``[B, m]`` λ weighs row b of
+        every expert's logits by ``λ[b]``.
 
         Raises:
-            RuntimeError: If no λ is set.
+            RuntimeError: If no λ is set, or a per-row λ's row count differs from the
+                batch's.
         """
-        lam = self._require_preference()
         mixed: torch.Tensor | None = None
-        for weight, expert in zip(lam.tolist(), self._experts):
-            if weight == 0.0:
-                continue
-            term = weight * _logits(expert(*args, **kwargs))
-            mixed = term if mixed is None else mixed + term
+        for weight, expert in self._active():
+            mixed = self._mix(mixed, weight, _logits(expert(*args, **kwargs)))
         assert mixed is not None  # λ sums to 1, so some weight is positive
         return mixed
 
@@ -90,8 +119,14 @@ class MODPolicy(PreferenceConditionedPolicy):
         temperature: float = 1.0,
         eos_token_id: int | None = None,
         generator: torch.Generator | None = None,
+        use_cache: bool | None = None,
     ) -> torch.Tensor:
-        """Decode with the logits mixed at every step (no KV cache; for small models).
+        """Decode with the logits mixed at every step.
+
+        With ``use_cache`` each active expert keeps its own key/value cache, so a step
+        feeds one new token per expert instead of the whole sequence; position ids follow
+        the attention mask (left padding). Without it every step re-runs the full sequence
+        (any module that returns logits works).
 
         Args:
             input_ids: Left-padded prompts ``[B, T]``.
@@ -101,23 +136,58 @@ class MODPolicy(PreferenceConditionedPolicy):
             temperature: Sampling temperature (> 0).
             eos_token_id: Rows that emitted it continue with it (padding).
             generator: Generator for sampling.
+            use_cache: Use per-expert KV caches. None (default): when every expert is a
+                Hugging Face causal LM (or a peft model of one), i.e. has a ``config``
+                with ``use_cache``.
 
         Returns:
             ``[B, T + max_new_tokens]`` token ids.
 
         Raises:
             ValueError: If ``max_new_tokens < 0`` or ``temperature <= 0``.
+            TypeError: If ``use_cache`` is not a bool or None.
             RuntimeError: If no λ is set.
         """
+        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int):
+            raise TypeError(
+                f"max_new_tokens must be an int >= 0, got {type(max_new_tokens).__name__} "
+                f"{max_new_tokens!r}"
+            )
         if max_new_tokens < 0:
             raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens!r}")
         if not temperature > 0:
             raise ValueError(f"temperature must be > 0, got {temperature!r}")
+        if use_cache is not None and not isinstance(use_cache, bool):
+            raise TypeError(
+                f"use_cache must be a bool or None, got {type(use_cache).__name__} {use_cache!r}"
+            )
+        active = self._active()
+        if use_cache is None:
+            use_cache = all(_caches(expert) for _, expert in active)
         ids = input_ids
         mask = torch.ones_like(ids) if attention_mask is None else attention_mask
         done = torch.zeros(ids.shape[0], dtype=torch.bool, device=ids.device)
+        caches: list[Any] = [None] * len(active)
+        names = [_cache_argument(expert) for _, expert in active] if use_cache else []
+        step_ids = ids
+        positions = (mask.long().cumsum(dim=1) - 1).clamp(min=0)
         for _ in range(max_new_tokens):
-            logits = self.forward(input_ids=ids, attention_mask=mask)[:, -1, :]
+            if use_cache:
+                logits = None
+                for k, (weight, expert) in enumerate(active):
+                    out = expert(
+                        input_ids=step_ids,
+                        attention_mask=mask,
+                        position_ids=positions,
+                        use_cache=True,
+                        logits_to_keep=1,
+                        **{names[k]: caches[k]},
+                    )
+                    caches[k] = _cache_of(out)
+                    logits = self._mix(logits, weight, _logits(out)[:, -1, :])
+                assert logits is not None
+            else:
+                logits = self.forward(input_ids=ids, attention_mask=mask)[:, -1, :]
             if do_sample:
                 probs = torch.softmax(logits.float() / temperature, dim=-1)
                 nxt = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
@@ -128,4 +198,24 @@ class MODPolicy(PreferenceConditionedPolicy):
                 done = done | (nxt == eos_token_id)
             ids = torch.cat([ids, nxt[:, None]], dim=1)
             mask = torch.cat([mask, torch.ones_like(nxt[:, None])], dim=1)
+            step_ids = nxt[:, None]
+            positions = positions[:, -1:] + 1
         return ids
+
+
+def _caches(expert: nn.Module) -> bool:
+    """Whether an expert looks like a Hugging Face causal LM that keeps a KV cache."""
+    config = getattr(expert, "config", None)
+    return config is not None and hasattr(config, "use_cache") and hasattr(expert, "generate")
+
+
+def _cache_argument(expert: nn.Module) -> str:
+    """The forward argument for the KV cache: ``cache`` (newer transformers) or the older name."""
+    model = expert.get_base_model() if hasattr(expert, "get_base_model") else expert
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+
+def _cache_of(output: Any) -> Any:
+    """The KV cache a forward returned (``cache`` or ``past_key_values``)."""
+    cache = getattr(output, "cache", None)
+    return output.past_key_values if cache is None else cache

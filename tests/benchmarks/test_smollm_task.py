@@ -59,6 +59,7 @@ def _panacea(task: LLMTask, noise: float):
         ({"n_samples": 1}, "n_samples must be an int >= 2"),
         ({"top_p": 1.5}, "top_p must be in [1e-06, 1.0], got 1.5"),
         ({"greedy": "yes"}, "greedy must be true or false, got 'yes'"),
+        ({"batch_preferences": 1}, "batch_preferences must be true or false, got 1"),
         ({"tie_tolerance": {"a": -1}}, "tie_tolerance"),
         ({"device": "tpu"}, "device must be"),
         ({"data_systems": "Be brief."}, "data_systems must be a non-empty list"),
@@ -183,3 +184,68 @@ def test_greedy_decoding_is_recorded_and_deterministic(tiny_lm_dir):
     policy = _panacea(task, noise=0.5)
     policy.set_preference([0.3, 0.7])
     assert task.evaluate_point(policy).answers == task.evaluate_point(policy).answers
+
+
+def _counting(policy):
+    """Wrap ``policy.generate`` to count its calls and batch rows."""
+    calls: list[int] = []
+    inner = policy.generate
+
+    def generate(*args, **kwargs):
+        ids = kwargs.get("input_ids", args[0] if args else None)
+        calls.append(int(ids.shape[0]))
+        return inner(*args, **kwargs)
+
+    policy.generate = generate
+    return calls
+
+
+def _mod(task: LLMTask, noise: float):
+    from mdpo.policies import MODPolicy
+
+    experts = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        model = task.make_model()
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(noise * torch.randn_like(p))
+        experts.append(model.eval())
+    return MODPolicy(experts, task.dim_names)
+
+
+@pytest.mark.parametrize("kind", ["panacea", "mod"])
+def test_evaluate_points_batches_lambda_rows_and_matches_one_at_a_time(tiny_lm_dir, kind):
+    prefs = torch.tensor([[1.0, 0.0], [0.4, 0.6], [0.0, 1.0]])
+    results = {}
+    for batched in (True, False):
+        task = _task(
+            tiny_lm_dir, greedy=True, gen_batch_size=8, eval_prompts=3, batch_preferences=batched
+        )
+        policy = _panacea(task, noise=0.5) if kind == "panacea" else _mod(task, noise=0.05)
+        assert policy.batched
+        calls = _counting(policy)
+        results[batched] = task.evaluate_points(policy, prefs)
+        # 9 (λ, prompt) rows: 2 batches of <= 8 together, one batch of 3 per λ alone.
+        assert calls == ([8, 1] if batched else [3, 3, 3])
+    together, alone = results[True], results[False]
+    assert together[0].answers != together[2].answers  # λ moves the text
+    for a, b in zip(together, alone):
+        assert a.answers == b.answers
+        torch.testing.assert_close(a.per_prompt, b.per_prompt)
+        assert a.kl == pytest.approx(b.kl, rel=1e-4, abs=1e-4)
+
+
+def test_evaluate_points_goes_one_lambda_at_a_time_for_policies_with_one_lambda(tiny_lm_dir):
+    from mdpo.policies import DPSPolicy
+
+    task = _task(tiny_lm_dir, greedy=True, gen_batch_size=8)
+    grid = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    policy = DPSPolicy(grid, _mod(task, noise=0.05).experts, task.dim_names)
+    assert not policy.batched
+    calls = _counting(policy)
+    out = task.evaluate_points(policy, grid)
+    assert calls == [3, 3] and len(out) == 2
+    assert out[0].answers != out[1].answers
+    with pytest.raises(ValueError, match=r"preferences must have shape \[n, 2\], got \(3,\)"):
+        task.evaluate_points(policy, torch.tensor([0.2, 0.3, 0.5]))

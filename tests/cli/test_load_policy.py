@@ -85,6 +85,13 @@ def test_mod_manifest_mixes_the_experts_logits(runs, experts):
     expected = 0.25 * logits["a"] + 0.75 * logits["b"]
     torch.testing.assert_close(_logits(policy, [0.25, 0.75]), expected, atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(_logits(policy, [1.0, 0.0]), logits["a"], atol=1e-4, rtol=1e-4)
+    # The experts share one base model; each keeps its own KV cache when decoding.
+    ids = torch.tensor([[2, 1, 72, 105], [1, 40, 50, 60]])
+    mask = torch.tensor([[0, 1, 1, 1], [1, 1, 1, 1]])
+    policy.set_preference([[0.25, 0.75], [1.0, 0.0]])
+    cached = policy.generate(ids, mask, max_new_tokens=6)
+    full = policy.generate(ids, mask, max_new_tokens=6, use_cache=False)
+    assert cached.shape == (2, 10) and torch.equal(cached, full)
 
 
 def test_dps_manifest_keys_adapters_by_grid(runs, experts):
@@ -182,6 +189,7 @@ def test_mdpo_generate_works_for_multi_adapter_runs(
     assert main([*argv, "Hi", "Why?"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["method"] == method
-    assert report["decoding"]["batched"] is False
+    # MOD mixes logits per row, so its λ share batches; RS and DPS swap weights per λ.
+    assert report["decoding"]["batched"] is (method == "mod")
     assert [len(r["answers"]) for r in report["results"]] == [n_answers, n_answers]
     assert len(report["preferences"]) == n_answers

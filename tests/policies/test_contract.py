@@ -167,6 +167,61 @@ def test_mod_generate_at_a_vertex_matches_that_experts_greedy_decoding():
     assert not torch.equal(ours, other)
 
 
+def _mod_experts(peft: bool = False):
+    from mdpo.testing import tiny_causal_lm
+
+    experts = [tiny_causal_lm("llama", seed=s, tie_word_embeddings=False) for s in (0, 1)]
+    if peft:
+        from peft import LoraConfig, get_peft_model
+
+        experts = [
+            get_peft_model(e, LoraConfig(r=2, target_modules=["q_proj"], init_lora_weights=False))
+            for e in experts
+        ]
+    return experts
+
+
+@pytest.mark.parametrize("peft", [False, True])
+def test_mod_kv_cached_decoding_matches_full_recompute_with_left_padding(peft):
+    mod = MODPolicy(_mod_experts(peft))
+    ids = torch.tensor([[2, 2, 1, 72, 105], [1, 40, 50, 60, 70], [2, 1, 9, 8, 7]])
+    mask = (torch.arange(5)[None] >= torch.tensor([[2], [0], [1]])).long()
+    for lam in ([0.3, 0.7], [[0.3, 0.7], [1.0, 0.0], [0.0, 1.0]]):
+        mod.set_preference(lam)
+        cached = mod.generate(ids, mask, max_new_tokens=8)  # auto: HF experts keep caches
+        full = mod.generate(ids, mask, max_new_tokens=8, use_cache=False)
+        assert cached.shape == (3, 13)
+        assert torch.equal(cached, full)
+
+
+def test_mod_per_row_lambda_decodes_each_row_as_if_alone():
+    mod = MODPolicy(_mod_experts())
+    ids = torch.tensor([[2, 2, 1, 72, 105], [1, 40, 50, 60, 70], [2, 1, 9, 8, 7]])
+    mask = (torch.arange(5)[None] >= torch.tensor([[2], [0], [1]])).long()
+    rows = [[0.3, 0.7], [1.0, 0.0], [0.0, 1.0]]
+    mod.set_preference(rows)
+    together = mod.generate(ids, mask, max_new_tokens=8)
+    assert not torch.equal(together[1, 5:], together[2, 5:])
+    mod.set_preference(rows[1])
+    assert not torch.equal(mod.generate(ids, mask, max_new_tokens=8)[2], together[2])
+    for r, lam in enumerate(rows):
+        mod.set_preference(lam)
+        alone = mod.generate(ids[r : r + 1, mask[r].bool()], max_new_tokens=8)
+        assert torch.equal(alone[0, -8:], together[r, -8:])
+
+
+def test_mod_refuses_bad_generate_arguments_and_mismatched_rows():
+    mod = MODPolicy(_mod_experts())
+    mod.set_preference([[0.5, 0.5], [1.0, 0.0]])
+    prompt = torch.tensor([[1, 72, 105]])
+    with pytest.raises(TypeError, match="use_cache must be a bool or None, got str 'yes'"):
+        mod.generate(prompt, use_cache="yes")
+    with pytest.raises(TypeError, match="max_new_tokens must be an int >= 0, got float 2.0"):
+        mod.generate(prompt, max_new_tokens=2.0)
+    with pytest.raises(RuntimeError, match="per-row preference has 2 rows but the batch has 1"):
+        mod.generate(prompt, max_new_tokens=2)
+
+
 def test_prompt_policy_text_condition():
     from mdpo.policies import preference_prompt
 
