@@ -24,6 +24,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mdpo._paths import resolve_inside
+
 __all__ = [
     "LR_SCHEDULES",
     "METHOD_KINDS",
@@ -93,10 +95,10 @@ def output_path(out_dir: str | Path, *names: str) -> Path:
     Raises:
         ValueError: If the path does not lie strictly inside ``out_dir``.
     """
-    root = Path(out_dir).resolve()
-    path = root.joinpath(*names).resolve()
-    if root not in path.parents:
-        raise ValueError(f"path {path} escapes the output directory {root}")
+    path = resolve_inside(out_dir, *names)
+    if path is None:
+        root = Path(out_dir).resolve()
+        raise ValueError(f"path {root.joinpath(*names)} escapes the output directory {root}")
     return path
 
 

@@ -54,6 +54,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from mdpo._paths import resolve_inside
+
 from .base import PreferenceConditionedPolicy
 
 __all__ = ["POLICY_METHODS", "RunManifest", "load_policy", "read_run_manifest"]
@@ -158,8 +160,8 @@ class RunManifest:
             raise ValueError(
                 f"{where}: {field} must be a path relative to the run folder, got {path!r}"
             )
-        target = (self.run_dir / path).resolve()
-        if target != self.run_dir and self.run_dir not in target.parents:
+        target = resolve_inside(self.run_dir, path, allow_root=True)
+        if target is None:
             raise ValueError(
                 f"{where}: {field} = {path!r} escapes the run folder {os.fspath(self.run_dir)!r}; "
                 "adapter paths must stay inside it"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mdpo._io import atomic_write
+from mdpo._paths import resolve_inside
 
 from .run_config import DimensionSpec, TrainRunConfig
 
@@ -55,8 +56,8 @@ def resolve_run_dir(output_dir: str | os.PathLike[str], run_name: str) -> Path:
         raise ValueError(
             f"run_name must be a non-empty relative name inside output_dir, got {run_name!r}"
         )
-    target = (root / run_name).resolve()
-    if target == root or root not in target.parents:
+    target = resolve_inside(root, run_name)
+    if target is None:
         raise ValueError(
             f"run_name {run_name!r} escapes output_dir {os.fspath(output_dir)!r}; "
             "use a relative name inside it"
