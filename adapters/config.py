@@ -51,15 +51,16 @@ class PanaceaConfig:
 
     Args:
         r: Number k of learned singular values (the preference-independent rank).
-        n_dims: Number m of preference dimensions; the total rank is ``r + n_dims``.
+        n_dims: Number m of preference dimensions; the total rank is
+            ``r + n_dims · pref_rank``.
         target_modules: Which linears to adapt. A list of names matches a module when its
             path equals a name or ends with ``"." + name`` (peft's rule); a string is a regex
             that must match the whole module path. ``None`` picks every attention and MLP
             linear of the architecture (see :func:`mdpo.adapters.default_target_modules`).
             The output embedding (``lm_head``) and any weight tied to the embeddings are
             never adapted.
-        lora_alpha: Scale numerator; ``scaling = lora_alpha / (r + n_dims)``. ``None`` means
-            ``r + n_dims``, i.e. a scaling of 1.
+        lora_alpha: Scale numerator; ``scaling = lora_alpha / total_rank``. ``None`` means
+            ``total_rank``, i.e. a scaling of 1.
         lora_dropout: Dropout probability on the adapter's input, in [0, 1).
         init_scale: Standard deviation of the random normal init of U and V under
             ``init="svd"`` (AdaLoRA uses 0.02); unused under ``init="lora"``.
@@ -71,6 +72,11 @@ class PanaceaConfig:
             * ``"lora"`` (peft LoRA's): V Kaiming-uniform, U = 0, σ = 1, s = 1. U diag(…)
               then trains like LoRA's B from the first step, and each λ column like a LoRA
               column scaled by λ_i.
+
+        pref_rank: Singular vectors per preference dimension (default 1, Panacea's form).
+            With p > 1, dimension i owns p columns of U and V, all scaled by ``s·λ_i``: the
+            diagonal is ``(σ_1..σ_k, s·λ_1 ×p, ..., s·λ_m ×p)``, so each preference moves the
+            weights in a rank-p subspace of its own instead of a rank-1 one.
 
     Raises:
         TypeError: If a field has the wrong type.
@@ -94,10 +100,12 @@ class PanaceaConfig:
     lora_dropout: float = 0.0
     init_scale: float = 0.02
     init: str = "svd"
+    pref_rank: int = 1
 
     def __post_init__(self) -> None:
         _check_int("r", self.r, 1)
         _check_int("n_dims", self.n_dims, 1)
+        _check_int("pref_rank", self.pref_rank, 1)
         tm = self.target_modules
         if isinstance(tm, str):
             try:
@@ -131,12 +139,12 @@ class PanaceaConfig:
 
     @property
     def total_rank(self) -> int:
-        """The adapter's total rank ``r + n_dims``."""
-        return self.r + self.n_dims
+        """The adapter's total rank ``r + n_dims · pref_rank``."""
+        return self.r + self.n_dims * self.pref_rank
 
     @property
     def scaling(self) -> float:
-        """The factor ``lora_alpha / (r + n_dims)`` in front of the low-rank update."""
+        """The factor ``lora_alpha / total_rank`` in front of the low-rank update."""
         alpha = float(self.total_rank) if self.lora_alpha is None else self.lora_alpha
         return alpha / self.total_rank
 

@@ -45,7 +45,8 @@ class PanaceaLinear(nn.Module):
     The output is ``base(x) + scaling · ((dropout(x) @ lora_A.T) * diag) @ lora_B.T`` with
     ``diag = cat(σ, s·λ)``, AdaLoRA's parametrisation of ``U diag(·) Vᵀ``: ``lora_A`` is Vᵀ
     ``[k+m, in]``, ``lora_B`` is U ``[out, k+m]``, ``lora_E`` is σ ``[k]`` and ``lora_s`` is
-    the per-layer scale s ``[1]``. λ comes from the shared :class:`PreferenceHolder`: a
+    the per-layer scale s ``[1]`` (with ``pref_rank`` p, m becomes m·p in these shapes and
+    each s·λ_i is repeated p times). λ comes from the shared :class:`PreferenceHolder`: a
     ``[m]`` λ gives ``diag [k+m]``, a ``[B, m]`` λ gives one diagonal per batch row. The
     dense ΔW is only built by :meth:`delta_weight` (for merging), never in forward.
 
@@ -62,9 +63,12 @@ class PanaceaLinear(nn.Module):
         init: ``"svd"`` (U, V normal, σ = s = 0) or ``"lora"`` (V Kaiming-uniform, U = 0,
             σ = s = 1); see :class:`~mdpo.adapters.PanaceaConfig`.
         holder: The model's shared preference holder.
+        pref_rank: Columns p per preference dimension (the diagonal repeats each s·λ_i p
+            times; ``lora_A`` is then ``[k+m·p, in]``).
 
     Raises:
         TypeError: If ``base_layer`` is neither ``nn.Linear`` nor ``Conv1D``.
+        ValueError: If ``init`` is unknown or ``pref_rank < 1``.
     """
 
     def __init__(
@@ -78,8 +82,11 @@ class PanaceaLinear(nn.Module):
         init_scale: float,
         holder: PreferenceHolder,
         init: str = "svd",
+        pref_rank: int = 1,
     ) -> None:
         super().__init__()
+        if isinstance(pref_rank, bool) or not isinstance(pref_rank, int) or pref_rank < 1:
+            raise ValueError(f"pref_rank must be an int >= 1, got {pref_rank!r}")
         if not supported_linear(base_layer):
             raise TypeError(
                 "base_layer must be an nn.Linear or a transformers Conv1D, "
@@ -94,10 +101,12 @@ class PanaceaLinear(nn.Module):
             self.out_features, self.in_features = weight.shape
         self.r = r
         self.n_dims = n_dims
+        self.pref_rank = pref_rank
         self.scaling = float(scaling)
         kw: dict[str, Any] = {"device": weight.device, "dtype": torch.float32}
-        self.lora_A = nn.Parameter(torch.empty(r + n_dims, self.in_features, **kw))
-        self.lora_B = nn.Parameter(torch.empty(self.out_features, r + n_dims, **kw))
+        total = r + n_dims * pref_rank
+        self.lora_A = nn.Parameter(torch.empty(total, self.in_features, **kw))
+        self.lora_B = nn.Parameter(torch.empty(self.out_features, total, **kw))
         self.lora_E = nn.Parameter(torch.zeros(r, **kw))
         self.lora_s = nn.Parameter(torch.zeros(1, **kw))
         self.lora_dropout = nn.Dropout(lora_dropout) if lora_dropout > 0 else nn.Identity()
@@ -155,6 +164,8 @@ class PanaceaLinear(nn.Module):
             ``[k+m]`` for a single λ, ``[B, k+m]`` for a batch of them (float32).
         """
         lam = lam.to(device=self.lora_E.device, dtype=torch.float32)
+        if self.pref_rank > 1:
+            lam = lam.repeat_interleave(self.pref_rank, dim=-1)
         sigma = self.lora_E if lam.dim() == 1 else self.lora_E.expand(*lam.shape[:-1], self.r)
         return torch.cat([sigma, self.lora_s * lam], dim=-1) * self.scaling
 
@@ -198,6 +209,8 @@ class PanaceaLinear(nn.Module):
         A = self.lora_A
         if lam.device != A.device:
             lam = lam.to(A.device)
+        if self.pref_rank > 1:
+            lam = lam.repeat_interleave(self.pref_rank, dim=-1)
         # The hot path: few ops and little Python, since small-batch steps are bound by
         # per-op overhead. The scaling goes into addmm's alpha, not into an extra multiply.
         if lam.dim() == 1:
@@ -230,7 +243,8 @@ class PanaceaLinear(nn.Module):
         """Summary shown by ``repr``."""
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
-            f"r={self.r}, n_dims={self.n_dims}, scaling={self.scaling:g}"
+            f"r={self.r}, n_dims={self.n_dims}, pref_rank={self.pref_rank}, "
+            f"scaling={self.scaling:g}"
         )
 
     @torch.no_grad()

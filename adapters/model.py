@@ -137,6 +137,7 @@ class PanaceaModel(nn.Module):
                 lora_dropout=config.lora_dropout,
                 init_scale=config.init_scale,
                 init=config.init,
+                pref_rank=config.pref_rank,
                 holder=self.holder,
             )
             setattr(parent, child, layer)

@@ -292,6 +292,9 @@ class MethodConfig:
         lr: Overrides the learning rate.
         vertex_prob: Overrides the vertex probability.
         lr_schedule: Overrides the learning-rate schedule.
+        rank: Overrides the rank k (a LoRA method's rank is k + m; a ``panacea`` method's
+            total rank is k + m·``pref_rank``, so ``rank: 4`` with ``adapter: {pref_rank:
+            3}`` matches LoRA's 10 at m = 2).
         adapter: Extra :class:`mdpo.adapters.PanaceaConfig` fields of a ``panacea`` method
             (e.g. ``{init: lora}``); ``r``, ``n_dims`` and ``target_modules`` come from the
             suite and the task.
@@ -309,6 +312,7 @@ class MethodConfig:
     lr: float | None = None
     vertex_prob: float | None = None
     lr_schedule: str | None = None
+    rank: int | None = None
     adapter: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -337,6 +341,8 @@ class MethodConfig:
             _check_int(f"method {self.name!r} dps_partitions", self.dps_partitions, 1)
         if self.steps is not None:
             _check_int(f"method {self.name!r} steps", self.steps, 1)
+        if self.rank is not None:
+            _check_int(f"method {self.name!r} rank", self.rank, 1)
         if self.lr_schedule is not None and self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(
                 f"method {self.name!r} lr_schedule must be one of {list(LR_SCHEDULES)}, "
@@ -348,7 +354,7 @@ class MethodConfig:
             raise ValueError(f"method {self.name!r} tasks must be a list of task names")
 
     def training_for(self, training: TrainingConfig) -> TrainingConfig:
-        """``training`` with this method's overrides (steps, lr, vertex_prob, lr_schedule).
+        """``training`` with this method's overrides (steps, lr, vertex_prob, lr_schedule, rank).
 
         Args:
             training: The task's training settings.
@@ -361,6 +367,7 @@ class MethodConfig:
             lr=self.lr,
             vertex_prob=self.vertex_prob,
             lr_schedule=self.lr_schedule,
+            rank=self.rank,
         )
 
     def _check_adapter(self) -> None:

@@ -52,6 +52,10 @@ def test_valid_suite_roundtrips():
             r"training.lr_schedule must be one of \['constant', 'linear', 'cosine'\], got 'step'",
         ),
         (
+            _with(methods=[{"name": "p", "kind": "rs", "rank": 0}]),
+            r"method 'p' rank must be an int >= 1, got 0",
+        ),
+        (
             _with(methods=[{"name": "p", "kind": "panacea", "lr_schedule": "exp"}]),
             r"method 'p' lr_schedule must be one of \['constant', 'linear', 'cosine'\]",
         ),
@@ -169,7 +173,14 @@ def test_method_overrides_reach_the_training_settings():
         _with(
             training={"lr": 0.01, "lr_schedule": "cosine"},
             methods=[
-                {"name": "p", "kind": "panacea", "lr": 0.05, "lr_schedule": "linear"},
+                {
+                    "name": "p",
+                    "kind": "panacea",
+                    "lr": 0.05,
+                    "lr_schedule": "linear",
+                    "rank": 4,
+                    "adapter": {"pref_rank": 3},
+                },
                 {"name": "r", "kind": "rs"},
             ],
         )
@@ -177,3 +188,6 @@ def test_method_overrides_reach_the_training_settings():
     p, r = (m.training_for(suite.training) for m in suite.methods)
     assert (p.lr, p.lr_schedule, r.lr, r.lr_schedule) == (0.05, "linear", 0.01, "cosine")
     assert p.steps == r.steps == suite.training.steps
+    assert (p.rank, r.rank) == (4, suite.training.rank)
+    panacea = suite.methods[0].panacea_config(p.rank, 2, None)
+    assert panacea.total_rank == 4 + 2 * 3 == r.rank + 2
