@@ -121,6 +121,12 @@ LR_SCHEDULES = ("constant", "linear", "cosine")
 ``lr_scheduler_type`` uses for the same shapes)."""
 
 
+def _check_lr_schedule(where: str, value: Any) -> str:
+    if value not in LR_SCHEDULES:
+        raise ValueError(f"{where} must be one of {list(LR_SCHEDULES)}, got {value!r}")
+    return value
+
+
 def _check_int(where: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{where} must be an int >= {minimum}, got {value!r}")
@@ -166,11 +172,7 @@ class TrainingConfig:
 
     def __post_init__(self) -> None:
         _check_int("training.steps", self.steps, 1)
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(
-                f"training.lr_schedule must be one of {list(LR_SCHEDULES)}, "
-                f"got {self.lr_schedule!r}"
-            )
+        _check_lr_schedule("training.lr_schedule", self.lr_schedule)
         _check_float("training.lr", self.lr, 1e-12)
         _check_int("training.pref_batch", self.pref_batch, 1)
         _check_float("training.vertex_prob", self.vertex_prob, 0.0, 1.0)
@@ -343,11 +345,8 @@ class MethodConfig:
             _check_int(f"method {self.name!r} steps", self.steps, 1)
         if self.rank is not None:
             _check_int(f"method {self.name!r} rank", self.rank, 1)
-        if self.lr_schedule is not None and self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(
-                f"method {self.name!r} lr_schedule must be one of {list(LR_SCHEDULES)}, "
-                f"got {self.lr_schedule!r}"
-            )
+        if self.lr_schedule is not None:
+            _check_lr_schedule(f"method {self.name!r} lr_schedule", self.lr_schedule)
         if self.tasks is not None and (
             isinstance(self.tasks, str) or not all(isinstance(t, str) for t in self.tasks)
         ):

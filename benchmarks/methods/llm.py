@@ -378,11 +378,9 @@ def run_llm_method(
             **fields,
         },
     )
-    kept = [lam for lam in preferences if policy.supports(lam)]
-    evals = task.evaluate_points(policy, torch.stack(kept))
-    front = Front(
-        torch.stack([r.values for r in evals]), torch.stack(kept).double(), list(task.dim_names)
-    )
+    kept = torch.stack([lam for lam in preferences if policy.supports(lam)])
+    evals = task.evaluate_points(policy, kept)
+    front = Front(torch.stack([r.values for r in evals]), kept.double(), list(task.dim_names))
     n_ex = task.config.example_prompts
     c = task.config
     llm = {
