@@ -98,7 +98,7 @@ def write_report(out_dir: str | Path) -> Path:
         ValueError: If ``results.json`` is missing or unreadable.
     """
     from mdpo._io import atomic_replace as _atomic
-    from mdpo.benchmarks.plots import plot_fronts, plot_training_curves
+    from mdpo.benchmarks.plots import plot_dynamics, plot_fronts, plot_training_curves
 
     out = Path(out_dir)
     try:
@@ -124,6 +124,7 @@ def write_report(out_dir: str | Path) -> Path:
             continue
         front_png = plot_fronts(name, task, out)
         curve_png = plot_training_curves(name, task, out)
+        dynamics_png = plot_dynamics(name, task, out)
         hv = task["hypervolume_method"]
         text += [
             f"## {name} ({task['kind']}, m = {task['n_dims']}: {', '.join(task['dim_names'])})",
@@ -163,7 +164,10 @@ def write_report(out_dir: str | Path) -> Path:
             from mdpo.benchmarks.tasks.smollm import format_llm_section
 
             text += ["", format_llm_section(task)]
-        text += ["", f"![fronts]({front_png.name})", f"![curves]({curve_png.name})", ""]
+        text += ["", f"![fronts]({front_png.name})", f"![curves]({curve_png.name})"]
+        if dynamics_png is not None:
+            text.append(f"![learning dynamics]({dynamics_png.name})")
+        text.append("")
     path = out / "report.md"
     body = "\n".join(text) + "\n"
 

@@ -81,6 +81,10 @@ def _lora(task: Any, rank: int) -> Any:
     return get_peft_model(task.make_model(), config)
 
 
+_DYNAMICS_PREFIXES = ("probe/", "grad/", "s/", "sigma/", "shared_norm/", "pref_norm/", "lora_norm/")
+"""Log keys of :mod:`mdpo.training.dynamics` kept in a :class:`TrainLog`."""
+
+
 def train_adapter(
     model: Any,
     task: Any,
@@ -114,7 +118,8 @@ def train_adapter(
 
     Returns:
         A :class:`~mdpo.benchmarks.methods.loop.TrainLog`; its curve holds the logged mean
-        loss per dimension.
+        loss per dimension and its ``dynamics`` the learning dynamics at the same steps
+        (adapter and gradient norms, per-vertex probe margins, λ-sensitivity).
     """
     from transformers import PrinterCallback
 
@@ -144,6 +149,7 @@ def train_adapter(
         ideal_margin=training.ideal_margin,
         dim_names=task.dim_names,
         logging_steps=min(training.log_every, steps),
+        log_dynamics=True,
         save_strategy="no",
         report_to="none",
         disable_tqdm=True,
@@ -156,10 +162,12 @@ def train_adapter(
     result = trainer.train()
     wall = time.perf_counter() - start
     curve_steps, curve = [], []
-    for entry in trainer.state.log_history:
-        if "loss" in entry and "step" in entry:
-            curve_steps.append(int(entry["step"]))
-            curve.append([float(entry.get(f"loss/{d}", float("nan"))) for d in task.dim_names])
+    logged = [e for e in trainer.state.log_history if "loss" in e and "step" in e]
+    for entry in logged:
+        curve_steps.append(int(entry["step"]))
+        curve.append([float(entry.get(f"loss/{d}", float("nan"))) for d in task.dim_names])
+    keys = sorted({k for e in logged for k in e if k.startswith(_DYNAMICS_PREFIXES)})
+    dynamics = {k: [float(e.get(k, float("nan"))) for e in logged] for k in keys}
     needs_ideal = trainer.aggregator.requires_ideal
     model.eval()
     return TrainLog(
@@ -170,6 +178,7 @@ def train_adapter(
         curve_steps=curve_steps,
         curve=curve,
         label=label,
+        dynamics=dynamics,
     )
 
 
@@ -396,8 +405,9 @@ def run_llm_method(
             for lam, r in zip(kept, evals)
         ],
         "per_prompt": [r.per_prompt.tolist() for r in evals],
+        "judge_per_prompt": None if evals[0].judged is None else [r.judged.tolist() for r in evals],
         "examples": {
-            "prompts": task.prompts("eval")[:n_ex],
+            "prompts": task.eval_prompts()[:n_ex],
             "preferences": [lam.tolist() for lam in kept],
             "answers": [r.answers[:n_ex] for r in evals],
         },

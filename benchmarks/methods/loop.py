@@ -42,6 +42,9 @@ class TrainLog:
         curve_steps: Steps at which the curve was recorded.
         curve: Per-dimension mean loss ``[len(curve_steps)][m]``.
         label: What was trained (e.g. ``"expert:r0"``).
+        dynamics: Learning dynamics at the curve's steps, ``{key: [len(curve_steps)]}``
+            (see :mod:`mdpo.training.dynamics`; NaN where a step lacks the key), or None
+            when they were not recorded.
     """
 
     steps: int
@@ -51,6 +54,7 @@ class TrainLog:
     curve_steps: list[int]
     curve: list[list[float]]
     label: str = ""
+    dynamics: dict[str, list[float]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""

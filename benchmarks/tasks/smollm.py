@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import itertools
 import math
 import types
 from collections.abc import Mapping, Sequence
@@ -44,6 +43,7 @@ from typing import Any, ClassVar
 import torch
 
 from mdpo.benchmarks.config import _check_float, _check_int
+from mdpo.benchmarks.tasks.degeneracy import degeneracy, distinct_bigram_ratio
 
 __all__ = [
     "DEFAULT_DIMS",
@@ -55,6 +55,16 @@ __all__ = [
     "distinct_bigram_ratio",
     "format_llm_section",
 ]
+
+DEFAULT_JUDGES: dict[str, dict[str, Any]] = {
+    "relevance": {"scorer": "lexical_relevance"},
+    "length": {"scorer": "length", "kwargs": {"unit": "chars"}},
+    "sentiment": {"scorer": "afinn"},
+}
+"""The independent judge of a dimension, by its training scorer's key: a different
+instrument, used only for evaluation. MiniLM relevance is judged by TF-IDF lexical overlap,
+a length by another unit (characters for tokens or words, words for characters; same sign),
+VADER by the AFINN lexicon."""
 
 DEFAULT_DIMS: dict[str, dict[str, Any]] = {
     "relevance": {"scorer": "relevance"},
@@ -80,6 +90,10 @@ class LLMTaskConfig:
         train_prompts: Train prompts used to build the preference data (``smollm``; spread
             evenly over the bundled train split).
         eval_prompts: Eval prompts answered at every evaluated λ (bundled eval split).
+        val_prompts: Validation prompts answered instead when ``eval_split`` is
+            ``"validation"`` (bundled validation split, disjoint from train and eval).
+        eval_split: Which prompts a front is evaluated on: ``"eval"`` (reported results) or
+            ``"validation"`` (choosing settings: tuning suites never see the eval prompts).
         n_samples: Sampled answers per train prompt.
         data_max_new_tokens: Length limit of the sampled training answers.
         data_temperature: Sampling temperature of the training answers.
@@ -114,6 +128,10 @@ class LLMTaskConfig:
             :class:`~mdpo.benchmarks.tasks.hf_source.HFPreferenceSource` (``dataset``,
             ``split``, ``columns``, ``dims``, ``max_rows``).
         cache_dir: Where the preference data are cached (default: ``<run dir>/cache``).
+        judges: The independent judge of each dimension, ``{dim: spec}`` with specs as in
+            ``dims`` (a registered scorer), used only to evaluate fronts, never to train. None
+            (default): :data:`DEFAULT_JUDGES` by each dimension's training scorer (a
+            dimension whose scorer has no default judge goes unjudged); ``{}``: no judges.
     """
 
     model: str = "smollm2"
@@ -123,6 +141,8 @@ class LLMTaskConfig:
     )
     train_prompts: int = 24
     eval_prompts: int = 12
+    val_prompts: int = 12
+    eval_split: str = "eval"
     n_samples: int = 4
     data_max_new_tokens: int = 32
     data_temperature: float = 1.0
@@ -147,6 +167,7 @@ class LLMTaskConfig:
     example_prompts: int = 3
     hf: dict[str, Any] | None = None
     cache_dir: str | None = None
+    judges: dict[str, dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model:
@@ -167,7 +188,40 @@ class LLMTaskConfig:
                     f"dims[{name!r}] needs exactly one of 'scorer' or 'reward_model', got {spec!r}"
                 )
         self.dims = {str(k): dict(v) for k, v in self.dims.items()}
-        for name in ("train_prompts", "eval_prompts", "n_samples", "data_max_new_tokens"):
+        if self.judges is None:
+            self.judges = _default_judges(self.dims)
+        if not isinstance(self.judges, Mapping):
+            raise ValueError(
+                f"judges must map dimension names to scorer specs, got {self.judges!r}"
+            )
+        for name, spec in self.judges.items():
+            if name not in self.dims:
+                raise ValueError(
+                    f"judges names {name!r}, which is not a dimension; allowed: {list(self.dims)}"
+                )
+            if (
+                not isinstance(spec, Mapping)
+                or "scorer" not in spec
+                or set(spec)
+                - {
+                    "scorer",
+                    "kwargs",
+                }
+            ):
+                raise ValueError(
+                    f"judges[{name!r}] must be a mapping with a 'scorer' and optional "
+                    f"'kwargs', got {spec!r}"
+                )
+        self.judges = {str(k): copy.deepcopy(dict(v)) for k, v in self.judges.items()}
+        if self.eval_split not in ("eval", "validation"):
+            raise ValueError(f"eval_split must be 'eval' or 'validation', got {self.eval_split!r}")
+        for name in (
+            "train_prompts",
+            "eval_prompts",
+            "val_prompts",
+            "n_samples",
+            "data_max_new_tokens",
+        ):
             _check_int(name, getattr(self, name), 2 if name == "n_samples" else 1)
         for name in ("max_new_tokens", "gen_batch_size", "max_length", "repeat_min_words"):
             _check_int(name, getattr(self, name), 1)
@@ -214,6 +268,27 @@ class LLMTaskConfig:
         return out
 
 
+def _default_judges(dims: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """:data:`DEFAULT_JUDGES` for each dimension whose training scorer has one.
+
+    A length judge counts another unit than the training scorer and keeps its ``sign``.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name, spec in dims.items():
+        judge = DEFAULT_JUDGES.get(spec.get("scorer", ""))
+        if judge is None:
+            continue
+        judge = copy.deepcopy(judge)
+        if spec["scorer"] == "length":
+            kwargs = spec.get("kwargs", {})
+            if kwargs.get("unit") == "chars":
+                judge["kwargs"]["unit"] = "words"
+            if "sign" in kwargs:
+                judge["kwargs"]["sign"] = kwargs["sign"]
+        out[name] = judge
+    return out
+
+
 @dataclasses.dataclass
 class PointEval:
     """What the evaluation at one λ measured.
@@ -224,6 +299,8 @@ class PointEval:
         kl: Mean sequence log-ratio ``log π(y|x) − log π_ref(y|x)`` of the answers (nats).
         degeneracy: :func:`degeneracy` of the answers.
         answers: The ``P`` answers.
+        judged: Independent judges' scores per eval prompt ``[P, j]`` (one column per
+            judged dimension, in dimension order), or None without judges.
     """
 
     values: torch.Tensor
@@ -231,60 +308,7 @@ class PointEval:
     kl: float
     degeneracy: dict[str, float]
     answers: list[str]
-
-
-def distinct_bigram_ratio(text: str) -> float:
-    """Share of distinct word bigrams among all word bigrams of ``text``.
-
-    Args:
-        text: An answer.
-
-    Returns:
-        A ratio in [0, 1]; 1.0 for texts with fewer than 2 words.
-
-    Example:
-        >>> from mdpo.benchmarks.tasks.smollm import distinct_bigram_ratio
-        >>> distinct_bigram_ratio("the cat sat on the mat")
-        1.0
-        >>> distinct_bigram_ratio("yes yes yes yes yes")
-        0.25
-    """
-    words = text.split()
-    bigrams = list(itertools.pairwise(words))
-    return len(set(bigrams)) / len(bigrams) if bigrams else 1.0
-
-
-def degeneracy(
-    answers: Sequence[str], *, threshold: float = 0.5, min_words: int = 6
-) -> dict[str, float]:
-    """Share of empty and of highly repetitive answers.
-
-    Args:
-        answers: ``n`` answers.
-        threshold: An answer of at least ``min_words`` words is repetitive when its
-            :func:`distinct_bigram_ratio` is below this.
-        min_words: Shorter answers are never repetitive.
-
-    Returns:
-        A dict with the shares ``"empty"``, ``"repetitive"`` and ``"degenerate"`` (either)
-        and ``"mean_words"``, the mean word count.
-
-    Example:
-        >>> from mdpo.benchmarks.tasks.smollm import degeneracy
-        >>> degeneracy(["", "a b a b a b a b", "A fine answer."], min_words=4)["degenerate"]
-        0.6666666666666666
-    """
-    if not answers:
-        return {"empty": 0.0, "repetitive": 0.0, "degenerate": 0.0, "mean_words": 0.0}
-    empty = [not a.strip() for a in answers]
-    rep = [len(a.split()) >= min_words and distinct_bigram_ratio(a) < threshold for a in answers]
-    n = len(answers)
-    return {
-        "empty": sum(empty) / n,
-        "repetitive": sum(rep) / n,
-        "degenerate": sum(e or r for e, r in zip(empty, rep)) / n,
-        "mean_words": sum(len(a.split()) for a in answers) / n,
-    }
+    judged: torch.Tensor | None = None
 
 
 def bootstrap_interval(
@@ -368,6 +392,7 @@ class LLMTask:
         self._base: Any = None
         self._tokenizer: Any = None
         self._scorers: dict[str, Any] | None = None
+        self._judges: dict[str, Any] | None = None
         self._data: Any = None
         self.data_summary: dict[str, Any] | None = None
 
@@ -438,35 +463,54 @@ class LLMTask:
 
         return list(self.config.target_modules or default_target_modules(self.reference))
 
+    def _build_scorers(self, specs: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        from mdpo.scorers import get_scorer
+
+        out: dict[str, Any] = {}
+        for name, spec in specs.items():
+            if "reward_model" in spec:
+                from mdpo.benchmarks.tasks.hf_source import reward_scorers
+
+                out[name] = reward_scorers({name: spec["reward_model"]})[name]
+            else:
+                kwargs = dict(spec.get("kwargs", {}))
+                if spec["scorer"] == "length" and kwargs.get("unit") == "tokens":
+                    kwargs.setdefault("tokenizer", self.tokenizer)  # the policy's own
+                out[name] = get_scorer(spec["scorer"], **kwargs)
+        return out
+
     def scorers(self) -> dict[str, Any]:
-        """``{dim: scorer}``, built once."""
+        """``{dim: scorer}``: the training scorers, built once."""
         if self._scorers is None:
-            from mdpo.scorers import get_scorer
-
-            out: dict[str, Any] = {}
-            for name, spec in self.config.dims.items():
-                if "reward_model" in spec:
-                    from mdpo.benchmarks.tasks.hf_source import reward_scorers
-
-                    out[name] = reward_scorers({name: spec["reward_model"]})[name]
-                else:
-                    kwargs = dict(spec.get("kwargs", {}))
-                    if spec["scorer"] == "length" and kwargs.get("unit") == "tokens":
-                        kwargs.setdefault("tokenizer", self.tokenizer)  # the policy's own
-                    out[name] = get_scorer(spec["scorer"], **kwargs)
-            self._scorers = out
+            self._scorers = self._build_scorers(self.config.dims)
         return self._scorers
 
+    def judges(self) -> dict[str, Any]:
+        """``{dim: scorer}``: the independent judges (evaluation only), in dimension order."""
+        if self._judges is None:
+            specs = self.config.judges or {}
+            self._judges = self._build_scorers({d: specs[d] for d in self.dim_names if d in specs})
+        return self._judges
+
     def prompts(self, split: str) -> list[str]:
-        """``train_prompts`` or ``eval_prompts`` bundled prompts, spread over the split."""
+        """The configured number of bundled prompts of a split, spread evenly over it.
+
+        ``split`` is ``"train"`` (``train_prompts``), ``"validation"`` (``val_prompts``) or
+        ``"eval"`` (``eval_prompts``).
+        """
         from mdpo.benchmarks.tasks.prompts import load_prompts
 
         rows = load_prompts(split)
-        n = self.config.train_prompts if split == "train" else self.config.eval_prompts
+        c = self.config
+        n = {"train": c.train_prompts, "validation": c.val_prompts}.get(split, c.eval_prompts)
         if n > len(rows):
             raise ValueError(f"{split}_prompts={n} exceeds the {len(rows)} bundled {split} prompts")
         step = len(rows) / n
         return [rows[int(i * step)]["prompt"] for i in range(n)]
+
+    def eval_prompts(self) -> list[str]:
+        """The prompts fronts are evaluated on: the ``eval_split`` of the bundled prompts."""
+        return self.prompts(self.config.eval_split)
 
     def preference_data(self, cache_dir: str | None = None) -> Any:
         """The paired multi-dimension DPO dataset (built once, cached on disk).
@@ -569,8 +613,11 @@ class LLMTask:
     @torch.no_grad()
     def _decode(
         self, policy: Any, prompts: Sequence[str], rows: torch.Tensor | None
-    ) -> tuple[list[str], torch.Tensor]:
-        """Answer ``prompts`` in ``gen_batch_size`` chunks; answers and log-ratios ``[N]``.
+    ) -> tuple[list[str], torch.Tensor, list[bool]]:
+        """Answer ``prompts`` in ``gen_batch_size`` chunks.
+
+        Returns the answers, their log-ratios ``[N]`` and whether the model ended each answer
+        itself (EOS before the token limit).
 
         ``rows`` (``[N, m]``, one λ per prompt) is set on the policy chunk by chunk; None
         keeps the policy's current λ.
@@ -580,6 +627,7 @@ class LLMTask:
         size = self.config.gen_batch_size
         answers: list[str] = []
         ratios: list[torch.Tensor] = []
+        finished: list[bool] = []
         for chunk, start in enumerate(range(0, len(prompts), size)):
             if rows is not None:
                 policy.set_preference(rows[start : start + size])
@@ -589,15 +637,23 @@ class LLMTask:
             t = batch["input_ids"].shape[1]
             texts = self.tokenizer.batch_decode(generated[:, t:], skip_special_tokens=True)
             answers.extend(text.strip() for text in texts)
+            finished.extend((generated[:, t:] == self.tokenizer.eos_token_id).any(dim=1).tolist())
             own, _ = sequence_logps(_LogitsView(policy), generated, attention, completion)
             ref, _ = sequence_logps(self.reference, generated, attention, completion)
             ratios.append((own - ref).double().cpu())
-        return answers, torch.cat(ratios)
+        return answers, torch.cat(ratios), finished
 
-    def _point(self, prompts: Sequence[str], answers: list[str], ratios: torch.Tensor) -> PointEval:
+    def _point(
+        self,
+        prompts: Sequence[str],
+        answers: list[str],
+        ratios: torch.Tensor,
+        finished: list[bool],
+    ) -> PointEval:
         """Score one λ's answers: the :class:`PointEval`."""
         scores = [scorer(list(prompts), answers).double() for scorer in self.scorers().values()]
         per_prompt = torch.stack(scores, dim=1)
+        judged = [judge(list(prompts), answers).double() for judge in self.judges().values()]
         return PointEval(
             values=per_prompt.mean(dim=0),
             per_prompt=per_prompt,
@@ -606,8 +662,10 @@ class LLMTask:
                 answers,
                 threshold=self.config.repeat_threshold,
                 min_words=self.config.repeat_min_words,
+                finished=finished,
             ),
             answers=answers,
+            judged=torch.stack(judged, dim=1) if judged else None,
         )
 
     @torch.no_grad()
@@ -620,7 +678,7 @@ class LLMTask:
         Returns:
             A :class:`PointEval` (values ``[m]``, per-prompt scores ``[P, m]``).
         """
-        prompts = self.prompts("eval")
+        prompts = self.eval_prompts()
         return self._point(prompts, *self._decode(policy, prompts, None))
 
     @torch.no_grad()
@@ -653,13 +711,18 @@ class LLMTask:
                 policy.set_preference(lam)
                 out.append(self.evaluate_point(policy))
             return out
-        prompts = self.prompts("eval")
+        prompts = self.eval_prompts()
         p = len(prompts)
-        answers, ratios = self._decode(
+        answers, ratios, finished = self._decode(
             policy, prompts * prefs.shape[0], prefs.repeat_interleave(p, dim=0)
         )
         return [
-            self._point(prompts, answers[j * p : (j + 1) * p], ratios[j * p : (j + 1) * p])
+            self._point(
+                prompts,
+                answers[j * p : (j + 1) * p],
+                ratios[j * p : (j + 1) * p],
+                finished[j * p : (j + 1) * p],
+            )
             for j in range(prefs.shape[0])
         ]
 
@@ -694,7 +757,7 @@ class LLMTask:
             (p["llm"].get("data") for by in parts.values() for p in by.values() if "llm" in p),
             None,
         )
-        n_prompts = c.eval_prompts
+        n_prompts = len(self.eval_prompts())
         gen = torch.Generator().manual_seed(c.decode_seed)
         draws = torch.randint(0, n_prompts, (c.bootstrap_samples, n_prompts), generator=gen)
         alpha = (1.0 - confidence) / 2
@@ -727,13 +790,64 @@ class LLMTask:
             "evaluated answers y (nats per answer); pi_ref is the frozen base model. A "
             "Monte-Carlo KL estimate under sampling; under greedy decoding a divergence proxy",
             "degeneracy_rule": f"empty: no text after stripping; repetitive: >= "
-            f"{c.repeat_min_words} words and distinct word-bigram ratio < {c.repeat_threshold}",
-            "intervals": f"bootstrap over the {n_prompts} eval prompts ({c.bootstrap_samples} "
+            f"{c.repeat_min_words} words and distinct word-bigram ratio < {c.repeat_threshold}; "
+            "repeated phrase: a word 4-gram twice or a 3-gram three times; unfinished list: one "
+            "list item only, or a dangling marker or colon at the end, in an answer the model "
+            "ended itself; cut mid-sentence: the model ended the answer (EOS before the token "
+            "limit) without terminal punctuation. Degenerate: any of these",
+            "judges": self._judge_summary(parts),
+            "eval_split": c.eval_split,
+            "intervals": f"bootstrap over the {n_prompts} {c.eval_split} prompts "
+            f"({c.bootstrap_samples} "
             f"replicates, {confidence:.0%} percentile intervals), not over seeds",
             "data": data,
             "hv_bootstrap": hv_boot,
             "examples": examples,
         }
+
+    def _judge_summary(
+        self, parts: Mapping[str, Mapping[int, Mapping[str, Any]]]
+    ) -> dict[str, Any]:
+        """Each front rescored by the independent judges: HV and controllability.
+
+        The judged points are normalised over the union of all methods' judged points, as
+        the headline is over the training scorers' points; DPS is judged on its own grid,
+        like everywhere else.
+        """
+        from mdpo.metrics import controllability, hypervolume, normalize_fronts
+
+        judged = {
+            (name, seed): part["llm"]
+            for name, by_seed in parts.items()
+            for seed, part in by_seed.items()
+            if part.get("llm", {}).get("judge_per_prompt") is not None
+        }
+        dims = [d for d in self.dim_names if d in (self.config.judges or {})]
+        out: dict[str, Any] = {"specs": self.config.judges, "dimensions": dims, "methods": {}}
+        if not judged or not dims:
+            return out
+        points = {
+            key: torch.tensor(llm["judge_per_prompt"], dtype=torch.float64).mean(dim=1).numpy()
+            for key, llm in judged.items()
+        }
+        nf = normalize_fronts({f"{n}/{s}": pts for (n, s), pts in points.items()})
+        for (name, seed), pts in points.items():
+            prefs = [point["preference"] for point in judged[(name, seed)]["points"]]
+            cols = [self.dim_names.index(d) for d in dims]
+            rho = (
+                controllability(pts, [[lam[c] for c in cols] for lam in prefs]).tolist()
+                if len(prefs) > 2
+                else [float("nan")] * len(dims)
+            )
+            out["methods"].setdefault(name, {})[str(seed)] = {
+                "hypervolume": float(hypervolume(nf.normalize(pts), nf.ref_point))
+                if len(dims) > 1
+                else float("nan"),
+                "controllability": rho,
+                "points": pts.tolist(),
+            }
+        out["normalization"] = nf.to_dict()
+        return out
 
 
 def _pick(prefs: list[list[float]], k: int) -> list[int]:
@@ -779,12 +893,17 @@ def format_llm_section(task: Mapping[str, Any], n_lambdas: int = 5) -> str:
         lines.append(
             f"| {name} | {first['estimate']:.4f} | [{first['low']:.4f}, {first['high']:.4f}] |"
         )
+    lines += _judge_lines(llm.get("judges"))
     lines += [
         "",
-        "Per evaluated λ (first seed): scores, KL to the reference, degenerate share:",
+        "Per evaluated λ (first seed): scores, KL to the reference, degenerate share "
+        "(any rule) and its parts:",
         "",
-        "| method | λ | " + " | ".join(names) + " | KL | empty | repetitive |",
-        "|---|---|" + "---|" * (len(names) + 3),
+        "| method | λ | "
+        + " | ".join(names)
+        + " | KL | degenerate | empty | repetitive | repeated phrase | unfinished list "
+        "| cut mid-sentence |",
+        "|---|---|" + "---|" * (len(names) + 7),
     ]
     for name, method in task["methods"].items():
         part = next(iter(method["seeds"].values()))
@@ -796,10 +915,18 @@ def format_llm_section(task: Mapping[str, Any], n_lambdas: int = 5) -> str:
                 for m, lo, hi in zip(boot["mean"], boot["low"], boot["high"])
             )
             deg = point["degeneracy"]
-            lines.append(
-                f"| {name} | {lam} | {vals} | {point['kl']:.3f} | {deg['empty']:.0%} | "
-                f"{deg['repetitive']:.0%} |"
+            shares = " | ".join(
+                _num(deg.get(k), ".0%")
+                for k in (
+                    "degenerate",
+                    "empty",
+                    "repetitive",
+                    "repeated_phrase",
+                    "unfinished_list",
+                    "cut_mid_sentence",
+                )
             )
+            lines.append(f"| {name} | {lam} | {vals} | {point['kl']:.3f} | {shares} |")
     lines += ["", "### Example answers", ""]
     for name, ex in llm["examples"].items():
         picks = _pick(ex["preferences"], n_lambdas)
@@ -813,6 +940,31 @@ def format_llm_section(task: Mapping[str, Any], n_lambdas: int = 5) -> str:
                 lines.append(f"- λ ({lam}): {answer}")
             lines.append("")
     return "\n".join(lines)
+
+
+def _judge_lines(judges: Mapping[str, Any] | None) -> list[str]:
+    """The independent judges' table as Markdown (nothing without judges)."""
+    if not judges or not judges.get("methods"):
+        return []
+    dims = judges["dimensions"]
+    specs = ", ".join(
+        f"{d}: {judges['specs'][d]['scorer']}"
+        + "".join(f" {k}={v}" for k, v in judges["specs"][d].get("kwargs", {}).items())
+        for d in dims
+    )
+    lines = [
+        "",
+        f"Independent judges (evaluation only, never trained on; {specs}). The fronts "
+        "rescored by them, normalised over the union of all judged points (first seed):",
+        "",
+        "| method | HV (judges) | " + " | ".join(f"controllability ρ {d}" for d in dims) + " |",
+        "|---|---|" + "---|" * len(dims),
+    ]
+    for name, by_seed in judges["methods"].items():
+        first = next(iter(by_seed.values()))
+        rho = " | ".join(_num(r, "+.2f") for r in first["controllability"])
+        lines.append(f"| {name} | {_num(first['hypervolume'], '.4f')} | {rho} |")
+    return lines
 
 
 def _num(value: Any, spec: str = ".3f") -> str:

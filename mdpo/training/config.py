@@ -55,6 +55,15 @@ class MDPOConfig(TrainingArguments):
             losses when the objective normalises (``MultiObjective(normalize=...)``).
         ideal_margin: The margin subtracted from the tracked minimum (loss units, >= 0).
         dim_names: Expected dimension names; when given they must equal the objective's.
+        log_dynamics: At every logging step, also log the adapter's learning dynamics
+            (:mod:`mdpo.training.dynamics`): per-layer-group norms (``s/…``, ``sigma/…``,
+            ``shared_norm/…``, ``pref_norm/…`` or ``lora_norm/…``), gradient norms per
+            parameter kind averaged over the steps since the last log (``grad/…``), and the
+            probe on a fixed batch of ``probe_rows`` rows: per-vertex DPO margins and
+            accuracies and the λ-sensitivity ``probe/sensitivity``. Costs m extra no-grad
+            forwards of the probe batch per logging step.
+        probe_rows: Rows in the dynamics probe batch (the rows the objective draws at step
+            0 for row indices ``0..probe_rows-1``).
 
     Raises:
         ValueError: On a bad value (the message names the field, the value and what is
@@ -106,6 +115,14 @@ class MDPOConfig(TrainingArguments):
         default=None,
         metadata={"help": "Expected dimension names (checked against the objective)."},
     )
+    log_dynamics: bool = field(
+        default=False,
+        metadata={"help": "Log adapter norms, gradient norms and the λ-sensitivity probe."},
+    )
+    probe_rows: int = field(
+        default=8,
+        metadata={"help": "Rows in the dynamics probe batch."},
+    )
     remove_unused_columns: bool = field(
         default=False,
         metadata={"help": "Must stay False: the trainer's rows are not model inputs."},
@@ -131,6 +148,18 @@ class MDPOConfig(TrainingArguments):
             )
         self.vertex_prob = _check_float("vertex_prob", self.vertex_prob, 0.0, 1.0)
         self.ideal_margin = _check_float("ideal_margin", self.ideal_margin, 0.0, math.inf)
+        if not isinstance(self.log_dynamics, bool):
+            raise TypeError(
+                f"log_dynamics must be a bool, got {type(self.log_dynamics).__name__} "
+                f"{self.log_dynamics!r}"
+            )
+        if isinstance(self.probe_rows, bool) or not isinstance(self.probe_rows, int):
+            raise TypeError(
+                f"probe_rows must be an int >= 1, got {type(self.probe_rows).__name__} "
+                f"{self.probe_rows!r}"
+            )
+        if self.probe_rows < 1:
+            raise ValueError(f"probe_rows must be an int >= 1, got {self.probe_rows!r}")
         if self.fixed_preference is not None:
             self.fixed_preference = _float_list("fixed_preference", self.fixed_preference)
             from mdpo.preferences import check_preference

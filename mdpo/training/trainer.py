@@ -8,9 +8,10 @@ from typing import Any
 
 import torch
 from torch import nn
-from transformers import Trainer
+from transformers import Trainer, TrainerCallback
 
 from mdpo._io import atomic_write
+from mdpo.conditioning import NoConditioning
 
 from .checkpoint import (
     adapter_kind,
@@ -147,6 +148,9 @@ class MDPOTrainer(Trainer):
         )
         # compute_loss returns a per-micro-batch mean: Trainer divides by the accumulation steps.
         self.loss_is_scaled_for_ga = False
+        self._grad_norms: list[dict[str, float]] = []
+        if args.log_dynamics:
+            self.add_callback(_GradientNormCallback(self))
 
     # ------------------------------------------------------------------ data
     def _get_train_sampler(self, train_dataset: Any = None) -> torch.utils.data.Sampler:
@@ -245,7 +249,45 @@ class MDPOTrainer(Trainer):
             for name, value in zip(self.dim_names, z.tolist()):
                 if math.isfinite(value):
                     logs[f"ideal/{name}"] = value
+            if self.args.log_dynamics:
+                logs.update(self.dynamics())
         super().log(logs, start_time)
+
+    def dynamics(self) -> dict[str, float]:
+        """The learning-dynamics record of this logging step (``MDPOConfig.log_dynamics``).
+
+        Returns:
+            :func:`~mdpo.training.dynamics.adapter_statistics`, the mean of
+            :func:`~mdpo.training.dynamics.gradient_norms` over the optimizer steps since
+            the last call, and :func:`~mdpo.training.dynamics.preference_probe` on the
+            fixed probe rows (the model is put in eval mode for the probe and restored).
+        """
+        from mdpo.training.dynamics import adapter_statistics, preference_probe
+
+        unwrapped = self.accelerator.unwrap_model(self.model)
+        out = adapter_statistics(unwrapped)
+        if self._grad_norms:
+            keys = sorted({k for entry in self._grad_norms for k in entry})
+            for key in keys:
+                values = [e[key] for e in self._grad_norms if key in e]
+                out[key] = sum(values) / len(values)
+            self._grad_norms.clear()
+        was_training = unwrapped.training
+        unwrapped.eval()
+        try:
+            out.update(
+                preference_probe(
+                    _policy_view(self.model, unwrapped),
+                    self.objective,
+                    list(range(self.args.probe_rows)),
+                    tokenizer=self.processing_class,
+                    conditioning=self.conditioning,
+                    preference_dependent=not isinstance(self.conditioning, NoConditioning),
+                )
+            )
+        finally:
+            unwrapped.train(was_training)
+        return out
 
     # ------------------------------------------------------------------ checkpoints
     def mdpo_state_dict(self) -> dict[str, Any]:
@@ -333,6 +375,19 @@ class _PolicyView:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._module, name)
+
+
+class _GradientNormCallback(TrainerCallback):
+    """Collects :func:`~mdpo.training.dynamics.gradient_norms` before every optimizer step."""
+
+    def __init__(self, trainer: MDPOTrainer) -> None:
+        self.trainer = trainer
+
+    def on_pre_optimizer_step(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        from mdpo.training.dynamics import gradient_norms
+
+        trainer = self.trainer
+        trainer._grad_norms.append(gradient_norms(trainer.accelerator.unwrap_model(trainer.model)))
 
 
 def _policy_view(wrapped: nn.Module, module: nn.Module) -> Any:

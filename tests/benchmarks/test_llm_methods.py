@@ -102,6 +102,68 @@ def test_report_shows_example_answers_at_five_lambdas(suite_run):
         assert needle in report
 
 
+def test_every_method_records_its_learning_dynamics_and_the_report_plots_them(suite_run):
+    _, out = suite_run
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    methods = results["tasks"]["llm2"]["methods"]
+    panacea = methods["p-ls"]["seeds"]["0"]["logs"][0]["dynamics"]
+    n_logged = len(methods["p-ls"]["seeds"]["0"]["logs"][0]["curve_steps"])
+    for key in (
+        "probe/sensitivity",
+        "probe/e0/concise/margin",
+        "probe/e1/verbose/accuracy",
+        "grad/s",
+        "grad/U_pref",
+        "s/attn",
+        "pref_norm/attn",
+        "shared_norm/mlp",
+    ):
+        assert len(panacea[key]) == n_logged, key
+    # Panacea starts with s = 0 and its preference part grows: λ comes to matter.
+    assert panacea["probe/sensitivity"][-1] > 0.0
+    assert panacea["pref_norm/attn"][-1] > panacea["pref_norm/attn"][0] >= 0.0
+    for name in ("rs", "dps"):
+        for log in methods[name]["seeds"]["0"]["logs"]:
+            dyn = log["dynamics"]
+            assert dyn["probe/sensitivity"] == [0.0] * len(log["curve_steps"])
+            assert "probe/concise/margin" in dyn and "grad/lora_B" in dyn
+            assert not any(k.startswith("probe/e0") for k in dyn)
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "![learning dynamics](dynamics_llm2.png)" in report
+    png = out / "dynamics_llm2.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+
+
+def test_fronts_are_rescored_by_independent_judges(suite_run):
+    _, out = suite_run
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    task = results["tasks"]["llm2"]
+    judges = task["llm"]["judges"]
+    # Characters are judged by words: a different instrument, same direction.
+    assert judges["specs"]["concise"] == {
+        "scorer": "length",
+        "kwargs": {"unit": "words", "sign": -1},
+    }
+    assert judges["dimensions"] == ["concise", "verbose"]
+    assert set(judges["methods"]) == {"p-ls", "rs", "mod", "dps"}
+    for name, method in task["methods"].items():
+        part = method["seeds"]["0"]
+        judged = torch.tensor(part["llm"]["judge_per_prompt"], dtype=torch.float64)
+        scored = torch.tensor(part["llm"]["per_prompt"], dtype=torch.float64)
+        assert judged.shape == scored.shape and not torch.equal(judged, scored)
+        entry = judges["methods"][name]["0"]
+        assert torch.allclose(
+            torch.tensor(entry["points"], dtype=torch.float64), judged.mean(dim=1)
+        )
+        assert 0.0 <= entry["hypervolume"] <= 1.21
+        assert len(entry["controllability"]) == 2
+        # Fewer words never means more characters here in the aggregate direction.
+        assert all(w <= 0 for w, _ in entry["points"])
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "Independent judges (evaluation only" in report and "| HV (judges) |" in report
+    assert "| cut mid-sentence |" in report
+
+
 def test_each_saved_run_loads_back_and_reproduces_its_answers(suite_run, tiny_lm_dir):
     from mdpo.policies import DPSPolicy, MODPolicy, PanaceaPolicy, RSPolicy, load_policy
 

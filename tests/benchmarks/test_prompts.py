@@ -11,9 +11,14 @@ from mdpo.benchmarks.tasks.prompts import PROMPT_CATEGORIES, load_prompts
 def test_size_and_splits():
     rows = load_prompts()
     train, evaluation = load_prompts("train"), load_prompts("eval")
-    assert len(rows) >= 320 and len(train) >= 250 and len(evaluation) >= 65
-    assert len(train) + len(evaluation) == len(rows)
+    validation = load_prompts("validation")
+    assert len(rows) >= 320 and len(train) >= 200 and len(evaluation) >= 65
+    assert len(validation) >= 50
+    assert len(train) + len(validation) + len(evaluation) == len(rows)
     assert {r["split"] for r in train} == {"train"} and {r["split"] for r in evaluation} == {"eval"}
+    assert {r["split"] for r in validation} == {"validation"}
+    ids = [{r["id"] for r in split} for split in (train, validation, evaluation)]
+    assert not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])
 
 
 def test_schema_ids_and_no_empty_prompts():
@@ -31,7 +36,7 @@ def test_no_duplicate_prompts_case_insensitively():
 
 
 def test_categories_present_and_balanced_in_both_splits():
-    for split in ("train", "eval"):
+    for split in ("train", "validation", "eval"):
         counts = Counter(r["category"] for r in load_prompts(split))
         assert set(counts) == set(PROMPT_CATEGORIES)
         assert max(counts.values()) - min(counts.values()) <= 3, counts
@@ -44,5 +49,5 @@ def test_returns_fresh_copies():
 
 @pytest.mark.parametrize("split", ["test", "TRAIN", 0])
 def test_bad_split(split):
-    with pytest.raises(ValueError, match="split must be None, 'train' or 'eval'"):
+    with pytest.raises(ValueError, match=r"split must be None or one of \['train', 'validation'"):
         load_prompts(split)

@@ -143,7 +143,25 @@ def test_evaluate_point_moves_with_lambda_and_reproduces(tiny_lm_dir):
     policy.set_preference([1.0, 0.0])
     again = task.evaluate_point(policy)
     assert again.answers == first.answers and again.kl == pytest.approx(first.kl)
-    assert set(first.degeneracy) == {"empty", "repetitive", "degenerate", "mean_words"}
+    assert set(first.degeneracy) == {
+        "empty",
+        "repetitive",
+        "repeated_phrase",
+        "unfinished_list",
+        "cut_mid_sentence",
+        "degenerate",
+        "mean_words",
+    }
+    # The independent judge of a character count counts words (a different instrument).
+    assert task.config.judges["concise"] == {
+        "scorer": "length",
+        "kwargs": {"unit": "words", "sign": -1},
+    }
+    words = torch.tensor([float(len(a.split())) for a in first.answers], dtype=torch.float64)
+    assert first.judged.shape == first.per_prompt.shape
+    assert torch.equal(first.judged[:, 0], -words) and not torch.equal(
+        first.judged, first.per_prompt
+    )
 
 
 def test_kl_is_zero_for_the_untouched_adapter_and_matches_a_direct_computation(tiny_lm_dir):

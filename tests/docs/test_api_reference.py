@@ -50,6 +50,7 @@ PUBLIC_MODULES = [
     "mdpo.benchmarks.tasks.llm_data",
     "mdpo.benchmarks.tasks.hf_source",
     "mdpo.benchmarks.tasks.smollm",
+    "mdpo.benchmarks.tasks.degeneracy",
     "mdpo.benchmarks.methods.llm",
 ]
 
