@@ -791,7 +791,8 @@ class LLMTask:
             "Monte-Carlo KL estimate under sampling; under greedy decoding a divergence proxy",
             "degeneracy_rule": f"empty: no text after stripping; repetitive: >= "
             f"{c.repeat_min_words} words and distinct word-bigram ratio < {c.repeat_threshold}; "
-            "repeated phrase: a word 4-gram twice or a 3-gram three times; unfinished list: one "
+            "repeated phrase: word 4-grams seen twice or 3-grams seen three times cover >= 40% "
+            "of the words; unfinished list: one "
             "list item only, or a dangling marker or colon at the end, in an answer the model "
             "ended itself; cut mid-sentence: the model ended the answer (EOS before the token "
             "limit) without terminal punctuation. Degenerate: any of these",

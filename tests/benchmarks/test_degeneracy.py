@@ -60,6 +60,9 @@ def test_repeated_phrase_positives(text):
         LIST,
         "Make sure to water it. Make sure to feed it.",  # a 3-gram only twice
         "on the board and then off the board again",  # 3-grams differ
+        # A topic restated once in longer prose covers under 40 % of the words.
+        "A hot air balloon ride at dawn is a unique and calm experience that combines the "
+        "thrill of a hot air balloon with the quiet of the early morning sky over the hills.",
     ],
 )
 def test_repeated_phrase_negatives(text):
@@ -203,3 +206,16 @@ def test_bad_arguments():
         degeneracy(PROSE)
     with pytest.raises(TypeError, match=r"answers\[1\] must be a str"):
         degeneracy([PROSE, None])
+
+
+@pytest.mark.parametrize("coverage", [0, 1.5, float("nan"), "0.4", True])
+def test_repeated_phrase_rejects_a_bad_coverage(coverage):
+    with pytest.raises(ValueError, match="coverage must be a float in \\(0, 1\\]"):
+        has_repeated_phrase("a b c d a b c d", coverage=coverage)
+
+
+def test_repeated_phrase_coverage_threshold_decides():
+    text = "the cat sat on the mat and then the cat sat on a chair by the warm window today"
+    # "the cat sat on" twice: 8 of 18 words.
+    assert has_repeated_phrase(text, coverage=0.4)
+    assert not has_repeated_phrase(text, coverage=0.5)

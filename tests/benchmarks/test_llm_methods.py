@@ -253,3 +253,30 @@ def test_hf_kind_trains_on_a_local_pku_like_fixture(tiny_lm_dir, tmp_path):
     n_rows = sum(1 for line in fixture.read_text().splitlines() if line.strip())
     assert task["llm"]["data"]["n_pairs"] == n_rows
     assert task["dim_names"] == ["helpful", "harmless"]
+
+
+def test_tuning_table_rescores_stored_answers_with_the_judges(suite_run, capsys):
+    from mdpo.benchmarks.tuning import judge_fronts, main, sweep_rows, sweep_table
+
+    _, out = suite_run
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    task = results["tasks"]["llm2"]
+    # The suite stored 2 of its 3 prompts' answers: the judges cannot rescore the front.
+    with pytest.raises(ValueError, match="stored answers to 2 of 3 prompts"):
+        judge_fronts(task)
+    assert main([str(out)]) == 2
+    # Keep only the first 2 prompts' scores: now the stored answers cover every prompt.
+    for method in task["methods"].values():
+        llm = method["seeds"]["0"]["llm"]
+        llm["per_prompt"] = [scores[:2] for scores in llm["per_prompt"]]
+    judged = judge_fronts(task)
+    for name, method in task["methods"].items():
+        answers = method["seeds"]["0"]["llm"]["examples"]["answers"]
+        words = [[-float(len(a.split())) for a in point] for point in answers]
+        expected = [sum(w) / len(w) for w in words]
+        assert [p[0] for p in judged[name]["points"]] == pytest.approx(expected)
+    rows = sweep_rows(results)
+    assert {r["method"] for r in rows} == {"p-ls", "rs", "mod", "dps"}
+    table = sweep_table(rows)
+    assert table.count("\n") == len(rows) + 1 and "| HV (judges) |" in table
+    assert "stored answers to 2 of 3 prompts" in capsys.readouterr().err
