@@ -42,7 +42,8 @@ def _first_seed(method: dict[str, Any]) -> dict[str, Any]:
 def plot_fronts(task_name: str, task: dict[str, Any], out_dir: Path) -> Path:
     """The fronts of one task (first seed of each method) as a PNG.
 
-    m = 2: a scatter per method with the true front as a line. m = 3: a 3-D scatter.
+    m = 2: each method's points joined in the order of λ_0 (its vertices labelled when at
+    most six methods are shown), the true front as a black line. m = 3: a 3-D scatter.
     m > 3: parallel coordinates of the normalised points.
 
     Args:
@@ -64,11 +65,26 @@ def plot_fronts(task_name: str, task: dict[str, Any], out_dir: Path) -> Path:
         if truth_pts is not None:
             order = np.argsort(truth_pts[:, 0])
             ax.plot(*truth_pts[order].T, "k-", lw=1.5, label="true front")
-        for i, (name, method) in enumerate(ordered_methods(task)):
-            pts = np.asarray(_first_seed(method)["front"]["points"], dtype=float)
-            ax.scatter(*pts.T, s=14, color=colors[i % len(colors)], label=name, alpha=0.8)
-        ax.set_xlabel(names[0])
-        ax.set_ylabel(names[1])
+        methods = ordered_methods(task)
+        for i, (name, method) in enumerate(methods):
+            front = _first_seed(method)["front"]
+            pts = np.asarray(front["points"], dtype=float)
+            lam = np.asarray(front.get("preferences") or [[0.0, 0.0]] * len(pts), dtype=float)
+            order = np.argsort(lam[:, 0], kind="stable")  # connected in λ order
+            color = colors[i % len(colors)]
+            ax.plot(*pts[order].T, "-o", ms=3.5, lw=1.0, color=color, label=name, alpha=0.85)
+            if len(methods) <= 6 and len(pts) > 1:
+                for j in (order[0], order[-1]):
+                    ax.annotate(
+                        f"λ=({lam[j, 0]:g},{lam[j, 1]:g})",
+                        pts[j],
+                        fontsize=6,
+                        color=color,
+                        xytext=(3, 3),
+                        textcoords="offset points",
+                    )
+        ax.set_xlabel(f"{names[0]} (higher is better)")
+        ax.set_ylabel(f"{names[1]} (higher is better)")
     elif m == 3:
         fig = plt.figure(figsize=(6, 5))
         ax = fig.add_subplot(projection="3d")
@@ -99,7 +115,10 @@ def plot_fronts(task_name: str, task: dict[str, Any], out_dir: Path) -> Path:
         ax.set_xticks(xs, names, rotation=45)
         ax.set_ylabel("normalised objective (true front: 0 = nadir, 1 = ideal)")
     ax.set_title(f"{task_name}: fronts (first seed)")
-    ax.legend(fontsize=7)
+    if len(ordered_methods(task)) > 8:
+        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    else:
+        ax.legend(fontsize=7)
     return _save(fig, Path(out_dir) / f"front_{task_name}.png")
 
 

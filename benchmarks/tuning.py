@@ -24,7 +24,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["judge_fronts", "sweep_rows", "sweep_table"]
+__all__ = ["judge_fronts", "select_settings", "sweep_report", "sweep_rows", "sweep_table"]
+
+MIN_CONTROLLABILITY = 0.5
+"""The selection rule's floor on every dimension's controllability ρ (both instruments)."""
 
 
 def judge_fronts(task: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -161,8 +164,74 @@ def sweep_table(rows: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def select_settings(
+    rows: Sequence[Mapping[str, Any]], *, min_rho: float = MIN_CONTROLLABILITY
+) -> dict[str, Mapping[str, Any]]:
+    """The selection rule: per method kind, the best eligible setting.
+
+    A setting is eligible when its controllability ρ is at least ``min_rho`` on every
+    dimension under both the training scorers and the judges (a front that does not follow
+    λ, or follows it backwards, is not chosen however large its hypervolume); among the
+    eligible ones of a kind (``panacea``, ``rs``, ``mod``, ``dps``), the largest
+    ``HV(scorers) + HV(judges)`` wins.
+
+    Args:
+        rows: :func:`sweep_rows`' output.
+        min_rho: The controllability floor.
+
+    Returns:
+        ``{kind: row}`` for every kind with an eligible setting.
+    """
+
+    def eligible(row: Mapping[str, Any]) -> bool:
+        values = [*row["rho"], *row["rho_judges"]]
+        return all(v is not None and math.isfinite(v) and v >= min_rho for v in values)
+
+    best: dict[str, Mapping[str, Any]] = {}
+    for row in rows:
+        if not eligible(row) or row["hv"] is None or row["hv_judges"] is None:
+            continue
+        kind = row["config"]["kind"]
+        score = row["hv"] + row["hv_judges"]
+        if kind not in best or score > best[kind]["hv"] + best[kind]["hv_judges"]:
+            best[kind] = row
+    return best
+
+
+def sweep_report(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The sweep table followed by the settings the rule selects, as Markdown.
+
+    Args:
+        rows: :func:`sweep_rows`' output.
+
+    Returns:
+        Markdown.
+    """
+    lines = [
+        "# Tuning sweep: validation fronts",
+        "",
+        "HV: hypervolume under the training scorers, normalised over every setting of the "
+        "sweep (DPS on its own grid); HV (judges): the same under the independent judges; "
+        "ρ: controllability per dimension; worst degenerate: the largest share of degenerate "
+        "answers at any λ; max KL: the largest KL to the reference at any λ (nats per answer).",
+        "",
+        sweep_table(rows),
+        "",
+        f"Selection rule: among the settings whose ρ is at least {MIN_CONTROLLABILITY} on every "
+        "dimension under both the training scorers and the judges, per method kind the "
+        "largest HV + HV (judges).",
+        "",
+    ]
+    for kind, row in select_settings(rows).items():
+        lines.append(
+            f"- **{kind}**: `{row['method']}` ({_setting(row['config'])}): HV "
+            f"{row['hv']:.3f}, HV (judges) {row['hv_judges']:.3f}"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m mdpo.benchmarks.tuning RUN_DIR``: print the sweep table."""
+    """``python -m mdpo.benchmarks.tuning RUN_DIR``: print the sweep's table and selection."""
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
         print("usage: python -m mdpo.benchmarks.tuning RUN_DIR", file=sys.stderr)
@@ -174,11 +243,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mdpo.benchmarks.tuning: error: cannot read {path}: {err}", file=sys.stderr)
         return 2
     try:
-        table = sweep_table(sweep_rows(results))
+        table = sweep_report(sweep_rows(results))
     except ValueError as err:
         print(f"mdpo.benchmarks.tuning: error: {err}", file=sys.stderr)
         return 2
-    print(table)
+    print(table, end="")
     return 0
 
 

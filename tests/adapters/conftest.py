@@ -21,9 +21,16 @@ def _randomize(model: PanaceaModel, seed: int = 1, std: float = 0.3) -> PanaceaM
 
 
 def _make(arch: str = "llama", *, random: bool = True, **config) -> PanaceaModel:
-    """A Panacea model on a tiny base (k=4, m=2 unless overridden), optionally randomised."""
+    """A Panacea model on a tiny base, optionally randomised.
+
+    Unless overridden: k=4, m=2, the paper's form (one column per dimension) and the "svd"
+    init, whose σ = s = 0 the identity and gradient tests below pin down; the library's
+    defaults (``PanaceaConfig()``) are tested on their own.
+    """
     config.setdefault("r", 4)
     config.setdefault("n_dims", 2)
+    config.setdefault("pref_rank", 1)
+    config.setdefault("init", "svd")
     model = get_panacea_model(tiny_causal_lm(arch), PanaceaConfig(**config))
     return _randomize(model) if random else model
 

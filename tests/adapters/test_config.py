@@ -7,10 +7,11 @@ from mdpo.adapters import PanaceaConfig
 
 def test_defaults_and_scaling():
     cfg = PanaceaConfig()
-    assert (cfg.r, cfg.n_dims, cfg.target_modules, cfg.lora_dropout) == (8, 2, None, 0.0)
+    assert (cfg.r, cfg.n_dims, cfg.target_modules, cfg.lora_dropout) == (2, 2, None, 0.0)
+    assert (cfg.pref_rank, cfg.init) == (4, "lora")  # chosen on the validation sweep
     assert cfg.total_rank == 10
     assert cfg.scaling == 1.0
-    assert PanaceaConfig(r=6, n_dims=2, lora_alpha=16).scaling == 2.0
+    assert PanaceaConfig(r=6, n_dims=2, pref_rank=1, lora_alpha=16).scaling == 2.0
 
 
 @pytest.mark.parametrize(

@@ -282,3 +282,25 @@ def test_lora_init_layer_matches_peft_lora_after_setting_u(ids):
     expected = base(x) + 0.5 * x @ (layer.lora_A.T * mask) @ layer.lora_B.T
     assert not torch.allclose(layer(x), base(x), atol=1e-4)
     assert torch.allclose(layer(x), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("arch", ["llama", "gpt2"])
+def test_library_defaults_start_as_the_base_and_train_u_first(arch, ids):
+    from mdpo.adapters import PanaceaConfig, get_panacea_model
+    from mdpo.testing import tiny_causal_lm
+
+    model = get_panacea_model(tiny_causal_lm(arch), PanaceaConfig())  # "lora", k=2, p=4
+    with model.disable_adapter():
+        ref = model(ids).logits
+    for layer in model.panacea_layers().values():
+        assert layer.lora_A.shape[0] == 2 + 2 * 4
+        assert torch.equal(layer.lora_B, torch.zeros_like(layer.lora_B))  # U = 0
+        assert torch.equal(layer.lora_E, torch.ones(2)) and float(layer.lora_s) == 1.0
+    for lam in ([1.0, 0.0], [0.3, 0.7], [[0.2, 0.8], [1.0, 0.0]]):
+        model.set_preference(lam)
+        assert torch.equal(model(ids).logits, ref)
+    # One step: every preference column of U gets a gradient at an interior λ.
+    model.set_preference([0.5, 0.5])
+    model(ids).logits.sum().backward()
+    layer = next(iter(model.panacea_layers().values()))
+    assert (layer.lora_B.grad.abs().sum(dim=0) > 0).all()

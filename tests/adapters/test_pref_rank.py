@@ -17,7 +17,10 @@ def test_config_counts_the_extra_columns_and_refuses_bad_values():
     assert cfg.total_rank == 10 and cfg.scaling == 1.0
     assert PanaceaConfig(r=4, n_dims=2, pref_rank=3, lora_alpha=5.0).scaling == 0.5
     assert PanaceaConfig.from_json(cfg.to_json()) == cfg
-    assert PanaceaConfig.from_dict({"r": 4, "n_dims": 2}).pref_rank == 1  # older files
+    # Older files predate pref_rank and init: they load in the form they were trained in.
+    old = PanaceaConfig.from_dict({"r": 4, "n_dims": 2})
+    assert (old.pref_rank, old.init) == (1, "svd")
+    assert (PanaceaConfig().pref_rank, PanaceaConfig().init) == (4, "lora")
     with pytest.raises(ValueError, match="pref_rank must be an int >= 1, got 0"):
         PanaceaConfig(pref_rank=0)
     with pytest.raises(TypeError, match="pref_rank must be an int >= 1, got float 2.0"):
