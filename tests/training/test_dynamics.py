@@ -122,9 +122,8 @@ def test_adapter_statistics_match_the_dense_update(panacea):
 
 
 def test_gradient_norms_equal_the_manual_ones(panacea, tok, ab_objective, pairs):
-    from mdpo.adapters.layer import PanaceaLinear
-
     from mdpo.adapters import PanaceaConfig, get_panacea_model
+    from mdpo.adapters.layer import PanaceaLinear
     from mdpo.testing import tiny_causal_lm
 
     model = get_panacea_model(tiny_causal_lm("llama"), PanaceaConfig(r=2, init="svd"))
