@@ -13,7 +13,9 @@ from mdpo.testing import tiny_causal_lm
 def panacea(n_dims=2):
     from mdpo.adapters import PanaceaConfig, get_panacea_model
 
-    model = get_panacea_model(tiny_causal_lm(), PanaceaConfig(r=2, n_dims=n_dims, init_scale=0.2))
+    model = get_panacea_model(
+        tiny_causal_lm(), PanaceaConfig(r=2, n_dims=n_dims, init="svd", pref_rank=1, init_scale=0.2)
+    )
     with torch.no_grad():
         for layer in model.panacea_layers().values():
             layer.lora_s.fill_(3.0)

@@ -3,7 +3,7 @@
 :class:`MDPOTrainer` records these at every logging step when
 ``MDPOConfig(log_dynamics=True)``; the benchmark report plots them over steps.
 
-- :func:`adapter_statistics`: per layer group (attention or MLP projections) the mean |s|,
+- :func:`adapter_statistics`: per layer group (attention or MLP projections) the mean ``|s|``,
   the mean ‖σ‖ and the Frobenius norms of the shared part ``U_k diag(σ) V_kᵀ`` and of one
   preference part ``s·u_i v_iᵀ`` (Panacea), or of ``B A`` (a peft LoRA).
 - :func:`gradient_norms`: the global gradient norm of each parameter kind: σ, s, the shared
@@ -27,7 +27,7 @@ from torch import nn
 __all__ = ["adapter_statistics", "gradient_norms", "layer_group", "preference_probe"]
 
 _SEQUENCE_KINDS = ("dpo", "sft")
-"""Objective kinds whose data are fixed sequences y, so log π(y|x, λ) can be probed."""
+"""Objective kinds whose data are fixed sequences y, so ``log π(y|x, λ)`` can be probed."""
 
 _MLP_NAMES = ("mlp", "fc", "ffn", "gate", "up_proj", "down_proj", "c_fc", "dense_h", "w1", "w2")
 
@@ -78,7 +78,7 @@ def adapter_statistics(model: nn.Module) -> dict[str, float]:
         model: A :class:`~mdpo.adapters.PanaceaModel` or a ``peft.PeftModel`` (LoRA).
 
     Returns:
-        For Panacea, per group ``g`` in ``attn``/``mlp``: ``s/g`` (mean |s|), ``sigma/g``
+        For Panacea, per group ``g`` in ``attn``/``mlp``: ``s/g`` (mean ``|s|``), ``sigma/g``
         (mean ‖σ‖₂), ``shared_norm/g`` (mean ‖scaling·U_k diag(σ) V_kᵀ‖_F) and
         ``pref_norm/g`` (mean over layers and dimensions of ‖scaling·s·U_i V_iᵀ‖_F, the
         update one preference dimension adds at its vertex). For LoRA: ``lora_norm/g``
@@ -87,10 +87,11 @@ def adapter_statistics(model: nn.Module) -> dict[str, float]:
     Example:
         >>> from mdpo.adapters import PanaceaConfig, get_panacea_model
         >>> from mdpo.testing import tiny_causal_lm
+        >>> from mdpo.training.dynamics import adapter_statistics
         >>> model = get_panacea_model(tiny_causal_lm("llama"), PanaceaConfig(r=2, n_dims=2))
-        >>> stats = adapter_statistics(model)
-        >>> stats["s/attn"], stats["pref_norm/mlp"]
-        (0.0, 0.0)
+        >>> stats = adapter_statistics(model)  # the "lora" init: s = 1, U = 0
+        >>> stats["s/attn"], stats["pref_norm/mlp"], stats["shared_norm/attn"]
+        (1.0, 0.0, 0.0)
     """
     sums: dict[str, list[float]] = {}
 

@@ -295,7 +295,7 @@ def test_library_defaults_start_as_the_base_and_train_u_first(arch, ids):
     for layer in model.panacea_layers().values():
         assert layer.lora_A.shape[0] == 2 + 2 * 4
         assert torch.equal(layer.lora_B, torch.zeros_like(layer.lora_B))  # U = 0
-        assert torch.equal(layer.lora_E, torch.ones(2)) and float(layer.lora_s) == 1.0
+        assert torch.equal(layer.lora_E, torch.ones(2)) and float(layer.lora_s.detach()) == 1.0
     for lam in ([1.0, 0.0], [0.3, 0.7], [[0.2, 0.8], [1.0, 0.0]]):
         model.set_preference(lam)
         assert torch.equal(model(ids).logits, ref)

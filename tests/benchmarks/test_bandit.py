@@ -75,7 +75,9 @@ def test_panacea_adapter_disabled_is_the_reference():
     task = BanditTask({"n_dims": 2, "n_contexts": 3, "n_actions": 4, "hidden": 8})
     model = get_panacea_model(
         task.make_model(),
-        PanaceaConfig(r=2, n_dims=2, target_modules=task.target_modules, init_scale=0.5),
+        PanaceaConfig(
+            r=2, n_dims=2, target_modules=task.target_modules, init="svd", init_scale=0.5
+        ),
     )
     for layer in model.panacea_layers().values():
         torch.nn.init.normal_(layer.lora_E)

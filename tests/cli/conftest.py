@@ -102,9 +102,14 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     prompt = root / "runs" / "prompt"
     shutil.copytree(lora / "adapter", prompt / "adapter")
     # Randomise the LoRA factors too (B starts at zero), so answers depend on the prompt text.
+    # Their own generator: the draws do not shift with the Panacea adapter's size.
     weights = prompt / "adapter" / "adapter_model.safetensors"
     lora_state = load_file(weights)
-    save_file({k: torch.randn(v.shape, generator=gen) for k, v in lora_state.items()}, weights)
+    lora_gen = torch.Generator().manual_seed(2)
+    save_file(
+        {k: torch.randn(v.shape, generator=lora_gen) * 0.5 for k, v in lora_state.items()},
+        weights,
+    )
     manifest = json.loads((lora / "run.json").read_text())
     (prompt / "run.json").write_text(json.dumps({**manifest, "conditioning": "prompt"}))
     return {"base": base, "panacea": panacea, "lora": lora, "prompt": prompt, "root": root}

@@ -18,7 +18,8 @@ def make_panacea(n_dims: int, *, perturb: bool = True, seed: int = 0):
     from mdpo.adapters import PanaceaConfig, get_panacea_model
 
     model = get_panacea_model(
-        tiny_causal_lm("llama", seed=seed), PanaceaConfig(r=2, n_dims=n_dims, init_scale=0.2)
+        tiny_causal_lm("llama", seed=seed),
+        PanaceaConfig(r=2, n_dims=n_dims, init="svd", pref_rank=1, init_scale=0.2),
     )
     if perturb:
         gen = torch.Generator().manual_seed(seed + 1)
