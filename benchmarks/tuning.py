@@ -43,15 +43,11 @@ def judge_fronts(task: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     Raises:
         ValueError: If the stored answers do not cover every evaluated prompt.
     """
-    from mdpo.benchmarks.tasks.smollm import LLMTaskConfig
-    from mdpo.metrics import controllability, hypervolume, normalize_fronts
-    from mdpo.scorers import get_scorer
+    from mdpo.benchmarks.tasks.smollm import LLMTask, LLMTaskConfig, judged_front_metrics
 
-    config = LLMTaskConfig(**{k: v for k, v in task["params"].items() if k != "model"})
-    judges = {
-        d: get_scorer(spec["scorer"], **spec.get("kwargs", {}))
-        for d, spec in (config.judges or {}).items()
-    }
+    task_obj = LLMTask(LLMTaskConfig(**task["params"]))
+    judges = task_obj.judges()
+    # results.json sorts its keys, so the dimension order comes from dim_names, not params.
     dims = [d for d in task["dim_names"] if d in judges]
     points: dict[str, np.ndarray] = {}
     prefs: dict[str, list[list[float]]] = {}
@@ -71,19 +67,8 @@ def judge_fronts(task: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             )
         points[name] = np.asarray(rows, dtype=float)
         prefs[name] = examples["preferences"]
-    nf = normalize_fronts(points)
-    cols = [task["dim_names"].index(d) for d in dims]
-    out: dict[str, dict[str, Any]] = {}
-    for name, pts in points.items():
-        lam = [[p[c] for c in cols] for p in prefs[name]]
-        rho = controllability(pts, lam).tolist() if len(lam) > 2 else [float("nan")] * len(dims)
-        out[name] = {
-            "points": pts.tolist(),
-            "preferences": prefs[name],
-            "hypervolume": float(hypervolume(nf.normalize(pts), nf.ref_point)),
-            "controllability": rho,
-        }
-    return out
+    metrics, _ = judged_front_metrics(points, prefs, [task["dim_names"].index(d) for d in dims])
+    return {name: {**entry, "preferences": prefs[name]} for name, entry in metrics.items()}
 
 
 def sweep_rows(results: Mapping[str, Any], *, limit_words: int = 24) -> list[dict[str, Any]]:

@@ -54,6 +54,7 @@ __all__ = [
     "degeneracy",
     "distinct_bigram_ratio",
     "format_llm_section",
+    "judged_front_metrics",
 ]
 
 DEFAULT_JUDGES: dict[str, dict[str, Any]] = {
@@ -815,8 +816,6 @@ class LLMTask:
         the headline is over the training scorers' points; DPS is judged on its own grid,
         like everywhere else.
         """
-        from mdpo.metrics import controllability, hypervolume, normalize_fronts
-
         judged = {
             (name, seed): part["llm"]
             for name, by_seed in parts.items()
@@ -828,27 +827,54 @@ class LLMTask:
         if not judged or not dims:
             return out
         points = {
-            key: torch.tensor(llm["judge_per_prompt"], dtype=torch.float64).mean(dim=1).numpy()
-            for key, llm in judged.items()
+            f"{name}/{seed}": torch.tensor(llm["judge_per_prompt"], dtype=torch.float64)
+            .mean(dim=1)
+            .numpy()
+            for (name, seed), llm in judged.items()
         }
-        nf = normalize_fronts({f"{n}/{s}": pts for (n, s), pts in points.items()})
-        for (name, seed), pts in points.items():
-            prefs = [point["preference"] for point in judged[(name, seed)]["points"]]
-            cols = [self.dim_names.index(d) for d in dims]
-            rho = (
-                controllability(pts, [[lam[c] for c in cols] for lam in prefs]).tolist()
-                if len(prefs) > 2
-                else [float("nan")] * len(dims)
-            )
-            out["methods"].setdefault(name, {})[str(seed)] = {
-                "hypervolume": float(hypervolume(nf.normalize(pts), nf.ref_point))
-                if len(dims) > 1
-                else float("nan"),
-                "controllability": rho,
-                "points": pts.tolist(),
-            }
+        prefs = {
+            f"{name}/{seed}": [point["preference"] for point in llm["points"]]
+            for (name, seed), llm in judged.items()
+        }
+        cols = [self.dim_names.index(d) for d in dims]
+        metrics, nf = judged_front_metrics(points, prefs, cols)
+        for name, seed in judged:
+            out["methods"].setdefault(name, {})[str(seed)] = metrics[f"{name}/{seed}"]
         out["normalization"] = nf.to_dict()
         return out
+
+
+def judged_front_metrics(
+    points: Mapping[str, Any], preferences: Mapping[str, Sequence[Sequence[float]]], cols: list[int]
+) -> tuple[dict[str, dict[str, Any]], Any]:
+    """Hypervolume and controllability of fronts rescored by independent judges.
+
+    Args:
+        points: ``{key: [n, j]}`` judged points per front (maximised), one column per judged
+            dimension.
+        preferences: ``{key: [n][m]}`` the λ of each point.
+        cols: The λ column of each judged dimension.
+
+    Returns:
+        ``({key: {"hypervolume", "controllability", "points"}}, normalisation)``: the
+        hypervolume is normalised over the union of every front's judged points (NaN with a
+        single judged dimension), ρ per judged dimension (NaN with fewer than 3 points).
+    """
+    from mdpo.metrics import controllability, hypervolume, normalize_fronts
+
+    nf = normalize_fronts(dict(points))
+    out: dict[str, dict[str, Any]] = {}
+    for key, pts in points.items():
+        lam = [[p[c] for c in cols] for p in preferences[key]]
+        rho = controllability(pts, lam).tolist() if len(lam) > 2 else [float("nan")] * len(cols)
+        out[key] = {
+            "hypervolume": float(hypervolume(nf.normalize(pts), nf.ref_point))
+            if len(cols) > 1
+            else float("nan"),
+            "controllability": rho,
+            "points": pts.tolist(),
+        }
+    return out, nf
 
 
 def _pick(prefs: list[list[float]], k: int) -> list[int]:
