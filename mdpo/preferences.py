@@ -9,7 +9,7 @@ one is.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ import torch
 __all__ = [
     "PreferenceLike",
     "check_preference",
+    "named_preference",
     "preference_grid",
     "sample_preferences",
 ]
@@ -232,3 +233,55 @@ def preference_grid(m: int, n_partitions: int) -> torch.Tensor:
     if grid.shape[0] != expected:  # pragma: no cover - internal invariant
         raise RuntimeError(f"Das–Dennis grid has {grid.shape[0]} points, expected {expected}")
     return grid.to(torch.float32)
+
+
+def named_preference(
+    weights: Mapping[str, Any], dim_names: Sequence[str], *, name: str = "preference"
+) -> list[float]:
+    """Weights given by dimension name, as a list in ``dim_names``' order (unnamed dims 0).
+
+    The result is not yet normalised: pass it to :func:`check_preference` with
+    ``normalize=True``, which also refuses negative, non-finite or all-zero weights.
+
+    Args:
+        weights: ``{dimension name: weight}``; a subset of ``dim_names``.
+        dim_names: The m dimension names, in λ's order.
+        name: Name used in error messages.
+
+    Returns:
+        m weights.
+
+    Raises:
+        TypeError: If ``weights`` is not a mapping, or a weight is not a real number.
+        ValueError: If a name is not one of ``dim_names``, or ``weights`` is empty.
+
+    Example:
+        >>> from mdpo.preferences import named_preference
+        >>> named_preference({"formal": 2, "humorous": 1}, ["humorous", "concise", "formal"])
+        [1.0, 0.0, 2.0]
+        >>> named_preference({"funny": 1}, ["humorous", "formal"])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: preference names an unknown dimension 'funny'; the dimensions are: ...
+    """
+    if not isinstance(weights, Mapping):
+        raise TypeError(
+            f"{name} must map dimension names to weights, got {type(weights).__name__} {weights!r}"
+        )
+    names = list(dim_names)
+    shown = ", ".join(names)
+    if not weights:
+        raise ValueError(f"{name} must give a weight to at least one of: {shown}")
+    out = [0.0] * len(names)
+    for key, value in weights.items():
+        if key not in names:
+            raise ValueError(
+                f"{name} names an unknown dimension {key!r}; the dimensions are: {shown}"
+            )
+        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+            raise TypeError(
+                f"{name} weight of {key!r} must be a real number, got {type(value).__name__} "
+                f"{value!r}"
+            )
+        out[names.index(key)] = float(value)
+    return out

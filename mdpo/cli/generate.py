@@ -40,42 +40,67 @@ __all__ = [
 ]
 
 
-def parse_preference(text: str) -> list[float]:
-    """Parse ``"1,3"`` into weights ``[1.0, 3.0]`` (not yet normalised).
+def parse_preference(text: str) -> list[float] | dict[str, float]:
+    """Parse ``"1,3"`` into weights ``[1.0, 3.0]``, or ``"formal=2,humorous=1"`` by name.
+
+    Positional weights give one weight per dimension in order; named weights
+    (``name=weight``) give some dimensions a weight and leave the others at 0. The names are
+    checked against the run's dimensions later (:func:`mdpo.preferences.named_preference`).
+    Neither form is normalised yet.
 
     Args:
-        text: Comma-separated finite, non-negative numbers with a positive sum.
+        text: Comma-separated finite, non-negative numbers with a positive sum, either all
+            positional or all ``name=weight``.
 
     Returns:
-        The weights.
+        The weights: a list (positional) or a ``{name: weight}`` dict (named).
 
     Raises:
-        ValueError: If an entry is not a number, is negative or not finite, or all are zero.
+        ValueError: If an entry is not a number, is negative or not finite, all are zero, a
+            name repeats, or positional and named entries are mixed.
 
     Example:
         >>> from mdpo.cli.generate import parse_preference
         >>> parse_preference("1, 3")
         [1.0, 3.0]
+        >>> parse_preference("formal=2, humorous=1")
+        {'formal': 2.0, 'humorous': 1.0}
         >>> parse_preference("1,x")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
         ValueError: invalid value '1,x': 'x' is not a number; expected comma-separated ...
     """
-    allowed = "expected comma-separated non-negative weights with a positive sum, e.g. 1,3"
-    weights = []
-    for part in text.split(","):
+    allowed = (
+        "expected comma-separated non-negative weights with a positive sum, e.g. 1,3, or "
+        "weights by dimension name, e.g. helpful=1,concise=3"
+    )
+    parts = [part.strip() for part in text.split(",")]
+    named = ["=" in part for part in parts]
+    if any(named) and not all(named):
+        raise ValueError(
+            f"invalid value {text!r}: mixes positional and name=weight entries; {allowed}"
+        )
+    weights: list[float] = []
+    names: list[str] = []
+    for part in parts:
+        key, _, number = part.rpartition("=")
+        key = key.strip()
+        if any(named) and (not key or key in names):
+            problem = "an empty name" if not key else f"the name {key!r} twice"
+            raise ValueError(f"invalid value {text!r}: {problem}; {allowed}")
         try:
-            value = float(part)
+            value = float(number)
         except ValueError:
             raise ValueError(
-                f"invalid value {text!r}: {part.strip()!r} is not a number; {allowed}"
+                f"invalid value {text!r}: {number.strip()!r} is not a number; {allowed}"
             ) from None
         if not math.isfinite(value) or value < 0:
-            raise ValueError(f"invalid value {text!r}: {part.strip()} is not allowed; {allowed}")
+            raise ValueError(f"invalid value {text!r}: {number.strip()} is not allowed; {allowed}")
         weights.append(value)
+        names.append(key)
     if sum(weights) <= 0:
         raise ValueError(f"invalid value {text!r}: the weights are all zero; {allowed}")
-    return weights
+    return dict(zip(names, weights)) if any(named) else weights
 
 
 def sweep_preferences(m: int, n: int) -> torch.Tensor:
@@ -292,7 +317,7 @@ def _format_lambda(lam: Sequence[float]) -> str:
     return "(" + ", ".join(f"{v:.3g}" for v in lam) + ")"
 
 
-def _preference_arg(text: str) -> list[float]:
+def _preference_arg(text: str) -> list[float] | dict[str, float]:
     try:
         return parse_preference(text)
     except ValueError as err:
@@ -339,8 +364,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--preference",
         action="append",
         type=_preference_arg,
-        metavar="W1,W2,...",
-        help="comma-separated non-negative weights, one per dimension (repeatable)",
+        metavar="W1,W2,...|NAME=W,...",
+        help=(
+            "comma-separated non-negative weights, one per dimension, or by name "
+            "(helpful=1,concise=3; unnamed dimensions get 0); repeatable"
+        ),
     )
     choice.add_argument(
         "--sweep",
@@ -380,13 +408,19 @@ def _error(flag: str | None, message: str) -> int:
 
 def _resolve_preferences(args: argparse.Namespace, manifest: Any) -> torch.Tensor | str:
     """The ``[L, m]`` preferences to use, or an error message for ``--preference``."""
-    from mdpo.preferences import check_preference
+    from mdpo.preferences import check_preference, named_preference
 
     m, names = manifest.n_dims, ", ".join(manifest.dim_names)
     if args.preference is None:
         return sweep_preferences(m, 3 if args.sweep is None else args.sweep)
     rows = []
     for weights in args.preference:
+        if isinstance(weights, dict):
+            try:
+                weights = named_preference(weights, manifest.dim_names, name="--preference")
+            except ValueError as err:
+                shown = ",".join(f"{k}={v:g}" for k, v in weights.items())
+                return f"invalid value {shown!r}: {err}"
         if len(weights) != m:
             shown = ",".join(f"{w:g}" for w in weights)
             return (

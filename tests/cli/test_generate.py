@@ -170,6 +170,11 @@ def test_fixed_preference_lora_run_supports_only_its_preference(runs, capsys):
         (["--max-new-tokens", "0"], ["argument --max-new-tokens", "integer >= 1"]),
         (["--temperature", "-1"], ["argument --temperature", "'-1'", ">= 0"]),
         (["--preference", "1,1", "--sweep", "3"], ["not allowed with argument"]),
+        (["--preference", "c=1"], ["argument --preference", "unknown dimension 'c'", "a, b"]),
+        (["--preference", "a=1,2"], ["argument --preference", "mixes positional and name"]),
+        (["--preference", "a=1,a=2"], ["argument --preference", "the name 'a' twice"]),
+        (["--preference", "a=0"], ["argument --preference", "all zero"]),
+        (["--preference", "a=x"], ["argument --preference", "'x' is not a number"]),
     ],
 )
 def test_bad_input_exits_2_with_a_message(runs, capsys, argv, words):
@@ -179,6 +184,13 @@ def test_bad_input_exits_2_with_a_message(runs, capsys, argv, words):
     assert "Traceback" not in err
     for word in words:
         assert word in err
+
+
+def test_preferences_by_name_equal_positional_weights(runs, capsys):
+    by_name = _json(capsys, runs["panacea"], "--preference", "b=3,a=1", "--preference", "b=2")
+    positional = _json(capsys, runs["panacea"], "--preference", "1,3", "--preference", "0,1")
+    assert by_name["preferences"] == [[0.25, 0.75], [0.0, 1.0]]
+    assert _texts(by_name) == _texts(positional)
 
 
 def test_a_folder_without_run_json_exits_2(runs, capsys, tmp_path):
