@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from mdpo._version import __version__
 
-_SUBCOMMANDS = ("bench", "train", "generate")
+_SUBCOMMANDS = ("bench", "train", "generate", "serve")
 """Modules under mdpo.cli, each with ``add_parser(subparsers)``; the order is the help's."""
 
 

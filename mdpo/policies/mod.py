@@ -65,6 +65,21 @@ class MODPolicy(PreferenceConditionedPolicy):
     def _apply_preference(self, preference: torch.Tensor) -> None:
         pass
 
+    def active_experts(self) -> list[tuple[torch.Tensor, nn.Module]]:
+        """``(weights, expert)`` of the experts with some positive weight at the current λ.
+
+        A decoding loop of its own (such as the server's) mixes ``Σ weights · logits`` of
+        these experts, as :meth:`generate` does.
+
+        Returns:
+            One pair per active expert; the weights are ``[]`` for a ``[m]`` λ and ``[B]``
+            for a ``[B, m]`` one.
+
+        Raises:
+            RuntimeError: If no λ is set.
+        """
+        return self._active()
+
     def _active(self) -> list[tuple[torch.Tensor, nn.Module]]:
         """``(weights, expert)`` of the experts with some positive weight.
 
@@ -78,10 +93,20 @@ class MODPolicy(PreferenceConditionedPolicy):
         ]
 
     @staticmethod
-    def _mix(
-        mixed: torch.Tensor | None, weight: torch.Tensor, logits: torch.Tensor
-    ) -> torch.Tensor:
-        """``mixed + weight * logits`` with a per-row weight ``[B]`` broadcast over rows."""
+    def mix(mixed: torch.Tensor | None, weight: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        """``mixed + weight * logits`` with a per-row weight ``[B]`` broadcast over rows.
+
+        Args:
+            mixed: The sum so far (``[B, ..., V]``), or None for the first term.
+            weight: ``[]`` or ``[B]`` weight of this expert.
+            logits: The expert's logits ``[B, ..., V]``.
+
+        Returns:
+            The new sum.
+
+        Raises:
+            RuntimeError: If a per-row weight's row count differs from the batch's.
+        """
         if weight.dim() == 1:
             if weight.shape[0] != logits.shape[0]:
                 raise RuntimeError(
@@ -104,7 +129,7 @@ class MODPolicy(PreferenceConditionedPolicy):
         """
         mixed: torch.Tensor | None = None
         for weight, expert in self._active():
-            mixed = self._mix(mixed, weight, _logits(expert(*args, **kwargs)))
+            mixed = self.mix(mixed, weight, _logits(expert(*args, **kwargs)))
         assert mixed is not None  # λ sums to 1, so some weight is positive
         return mixed
 
@@ -184,7 +209,7 @@ class MODPolicy(PreferenceConditionedPolicy):
                         **{names[k]: caches[k]},
                     )
                     caches[k] = _cache_of(out)
-                    logits = self._mix(logits, weight, _logits(out)[:, -1, :])
+                    logits = self.mix(logits, weight, _logits(out)[:, -1, :])
                 assert logits is not None
             else:
                 logits = self.forward(input_ids=ids, attention_mask=mask)[:, -1, :]

@@ -11,6 +11,9 @@ import pytest
 import torch
 import yaml
 
+IDS = torch.tensor([[5, 17, 42, 99, 3]])
+"""Token ids whose logits the ``experts`` fixture records (test_load_policy has the same)."""
+
 
 @pytest.fixture(autouse=True)
 def _one_thread():
@@ -113,3 +116,49 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     manifest = json.loads((lora / "run.json").read_text())
     (prompt / "run.json").write_text(json.dumps({**manifest, "conditioning": "prompt"}))
     return {"base": base, "panacea": panacea, "lora": lora, "prompt": prompt, "root": root}
+
+
+@pytest.fixture(scope="module")
+def experts(runs):
+    """Two plain peft LoRA experts on the tiny base, saved in an ``experts/`` folder.
+
+    Returns ``(run_dir, logits)``: the folder holding ``experts/a`` and ``experts/b`` and each
+    expert's logits on ``IDS``.
+    """
+    from peft import LoraConfig, get_peft_model
+
+    from mdpo.testing import tiny_causal_lm
+
+    run_dir = runs["root"] / "multi"
+    logits = {}
+    for seed, name in enumerate(("a", "b"), start=1):
+        torch.manual_seed(seed)
+        config = LoraConfig(
+            r=2, target_modules=["q_proj", "v_proj", "up_proj"], init_lora_weights=False
+        )
+        model = get_peft_model(tiny_causal_lm("llama"), config).eval()
+        model.save_pretrained(run_dir / "experts" / name)
+        with torch.no_grad():
+            logits[name] = model(IDS).logits
+    return run_dir, logits
+
+
+@pytest.fixture
+def write_manifest(runs):
+    """``write_manifest(run_dir, method, **fields)``: a two-dimension ``run.json`` on the tiny
+    base, its adapters in ``run_dir/experts/{a,b}``."""
+    from mdpo.training.run import write_run_manifest
+
+    def write(run_dir, method, **fields):
+        write_run_manifest(
+            run_dir,
+            {
+                "base_model": str(runs["base"]),
+                "method": method,
+                "dimension_names": ["a", "b"],
+                "adapter_paths": {"a": "experts/a", "b": "experts/b"},
+                **fields,
+            },
+        )
+
+    return write

@@ -8,47 +8,7 @@ import shutil
 import pytest
 import torch
 
-IDS = torch.tensor([[5, 17, 42, 99, 3]])
-
-
-@pytest.fixture(scope="module")
-def experts(runs):
-    """Two plain peft LoRA experts on the tiny base, saved in an ``experts/`` folder.
-
-    Returns ``(run_dir, logits)``: the folder holding ``experts/a`` and ``experts/b`` and each
-    expert's logits on ``IDS``.
-    """
-    from peft import LoraConfig, get_peft_model
-
-    from mdpo.testing import tiny_causal_lm
-
-    run_dir = runs["root"] / "multi"
-    logits = {}
-    for seed, name in enumerate(("a", "b"), start=1):
-        torch.manual_seed(seed)
-        config = LoraConfig(
-            r=2, target_modules=["q_proj", "v_proj", "up_proj"], init_lora_weights=False
-        )
-        model = get_peft_model(tiny_causal_lm("llama"), config).eval()
-        model.save_pretrained(run_dir / "experts" / name)
-        with torch.no_grad():
-            logits[name] = model(IDS).logits
-    return run_dir, logits
-
-
-def _manifest(run_dir, runs, method, **fields):
-    from mdpo.training.run import write_run_manifest
-
-    write_run_manifest(
-        run_dir,
-        {
-            "base_model": str(runs["base"]),
-            "method": method,
-            "dimension_names": ["a", "b"],
-            "adapter_paths": {"a": "experts/a", "b": "experts/b"},
-            **fields,
-        },
-    )
+IDS = torch.tensor([[5, 17, 42, 99, 3]])  # the experts fixture's logits are on these ids
 
 
 def _logits(policy, lam):
@@ -58,12 +18,12 @@ def _logits(policy, lam):
     return getattr(out, "logits", out)
 
 
-def test_rewarded_soups_manifest(runs, experts):
+def test_rewarded_soups_manifest(runs, experts, write_manifest):
     from mdpo.policies import RSPolicy, load_policy
 
     run_dir, logits = experts
     assert not torch.allclose(logits["a"], logits["b"], atol=1e-3)
-    _manifest(run_dir, runs, "rs", experts={"a": "experts/a", "b": "experts/b"})
+    write_manifest(run_dir, "rs", experts={"a": "experts/a", "b": "experts/b"})
     policy, tok = load_policy(run_dir)
     assert isinstance(policy, RSPolicy)
     assert policy.dim_names == ["a", "b"] and policy.supported_preferences is None
@@ -75,11 +35,11 @@ def test_rewarded_soups_manifest(runs, experts):
     assert not torch.allclose(mid, logits["b"], atol=1e-3)
 
 
-def test_mod_manifest_mixes_the_experts_logits(runs, experts):
+def test_mod_manifest_mixes_the_experts_logits(runs, experts, write_manifest):
     from mdpo.policies import MODPolicy, load_policy
 
     run_dir, logits = experts
-    _manifest(run_dir, runs, "mod", experts={"b": "experts/b", "a": "experts/a"})
+    write_manifest(run_dir, "mod", experts={"b": "experts/b", "a": "experts/a"})
     policy, _ = load_policy(run_dir)
     assert isinstance(policy, MODPolicy)
     expected = 0.25 * logits["a"] + 0.75 * logits["b"]
@@ -94,12 +54,12 @@ def test_mod_manifest_mixes_the_experts_logits(runs, experts):
     assert cached.shape == (2, 10) and torch.equal(cached, full)
 
 
-def test_dps_manifest_keys_adapters_by_grid(runs, experts):
+def test_dps_manifest_keys_adapters_by_grid(runs, experts, write_manifest):
     from mdpo.policies import DPSPolicy, load_policy
 
     run_dir, logits = experts
-    _manifest(
-        run_dir, runs, "dps", grid=[[0.0, 1.0], [1.0, 0.0]], adapters=["experts/b", "experts/a"]
+    write_manifest(
+        run_dir, "dps", grid=[[0.0, 1.0], [1.0, 0.0]], adapters=["experts/b", "experts/a"]
     )
     policy, _ = load_policy(run_dir)
     assert isinstance(policy, DPSPolicy)
@@ -134,7 +94,7 @@ def test_panacea_and_lora_runs_load_their_kind(runs):
         ("bandit", {}, "method must be one of"),
     ],
 )
-def test_bad_manifests_are_refused(runs, experts, tmp_path, method, fields, words):
+def test_bad_manifests_are_refused(runs, experts, tmp_path, method, fields, words, write_manifest):
     from mdpo.policies import load_policy
 
     run_dir = tmp_path / "run"
@@ -142,7 +102,7 @@ def test_bad_manifests_are_refused(runs, experts, tmp_path, method, fields, word
     bin_dir = run_dir / "experts" / "bin"
     shutil.copytree(run_dir / "experts" / "b", bin_dir)
     (bin_dir / "adapter_model.safetensors").rename(bin_dir / "adapter_model.bin")
-    _manifest(run_dir, runs, method, **fields)
+    write_manifest(run_dir, method, **fields)
     with pytest.raises(ValueError, match="run.json") as info:
         load_policy(run_dir)
     assert words in str(info.value)
@@ -179,12 +139,12 @@ def test_missing_fields_and_unrecorded_lora_kind(runs, tmp_path):
     ],
 )
 def test_mdpo_generate_works_for_multi_adapter_runs(
-    runs, experts, capsys, method, fields, n_answers
+    runs, experts, capsys, method, fields, n_answers, write_manifest
 ):
     from mdpo.cli.main import main
 
     run_dir = experts[0]
-    _manifest(run_dir, runs, method, **fields)
+    write_manifest(run_dir, method, **fields)
     argv = ["generate", "--model", str(run_dir), "--sweep", "3", "--json", "--max-new-tokens", "3"]
     assert main([*argv, "Hi", "Why?"]) == 0
     report = json.loads(capsys.readouterr().out)

@@ -1,0 +1,125 @@
+"""``mdpo serve``: answer chat requests over HTTP at each request's own preference λ.
+
+Loads a run folder as ``mdpo generate`` does and serves ``POST /v1/chat/completions``
+(OpenAI's chat format plus ``preference``), ``GET /v1/models``, ``GET /info`` and, at ``/``,
+a page with one slider per dimension. Needs the ``serve`` extra (FastAPI and uvicorn).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+__all__ = ["add_parser", "run"]
+
+
+def _bounded(kind: type, low: float, what: str) -> Any:
+    def convert(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected {what}") from None
+        if value != value or value in (float("inf"), float("-inf")) or value < low:
+            raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected {what}")
+        return value
+
+    return convert
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register the ``serve`` subcommand.
+
+    Args:
+        subparsers: The dispatcher's ``add_subparsers()`` object.
+
+    Returns:
+        The ``serve`` parser.
+    """
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve a trained run over HTTP (OpenAI-style chat endpoint and a slider page)",
+        description=(
+            "Serve the policy of a run folder (run.json): POST /v1/chat/completions in "
+            "OpenAI's chat format with a 'preference' field (a list of weights or "
+            "{dimension: weight}), GET /v1/models, GET /info, and a page with one slider per "
+            "dimension at /. Concurrent requests share one decoding batch, one λ per row."
+        ),
+    )
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a run folder")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=_bounded(int, 0, "a port number 0-65535"), default=8000, help="default 8000"
+    )
+    parser.add_argument("--device", default=None, help="torch device (default: CPU)")
+    parser.add_argument(
+        "--max-batch-size",
+        type=_bounded(int, 1, "an integer >= 1"),
+        default=8,
+        help="most requests decoded together (default 8)",
+    )
+    parser.add_argument(
+        "--batch-wait-ms",
+        type=_bounded(float, 0.0, "a number >= 0"),
+        default=10.0,
+        help="how long a request waits for others to share its batch (default 10)",
+    )
+    parser.add_argument(
+        "--max-tokens",
+        type=_bounded(int, 1, "an integer >= 1"),
+        default=512,
+        help="largest max_tokens a request may ask for (default 512)",
+    )
+    parser.add_argument(
+        "--max-prompt-chars",
+        type=_bounded(int, 1, "an integer >= 1"),
+        default=8000,
+        help="most characters over a request's messages (default 8000)",
+    )
+    parser.add_argument("--threads", type=_bounded(int, 1, "an integer >= 1"), default=None)
+    parser.set_defaults(handler=run)
+    return parser
+
+
+def _error(message: str) -> int:
+    print(f"mdpo serve: error: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handle ``mdpo serve``: load the run, then serve until interrupted.
+
+    Args:
+        args: Parsed arguments.
+
+    Returns:
+        0 after a clean shutdown; 2 on bad input (not a run folder, a port above 65535,
+        the serve extra missing, an unusable device).
+    """
+    if args.port > 65535:
+        return _error(f"argument --port: invalid value {args.port}: expected a port number 0-65535")
+    try:
+        import uvicorn
+    except ImportError:
+        return _error("mdpo serve needs FastAPI and uvicorn: pip install 'mdpo[serve]'")
+    from mdpo.serving.app import load_app
+    from mdpo.serving.protocol import ServingLimits
+
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    try:
+        limits = ServingLimits(
+            max_tokens=args.max_tokens,
+            max_prompt_chars=args.max_prompt_chars,
+            max_batch_size=args.max_batch_size,
+            batch_wait_ms=args.batch_wait_ms,
+        )
+        app = load_app(args.run_dir, device=args.device, limits=limits)
+    except (ValueError, TypeError, OSError, RuntimeError) as err:
+        return _error(f"argument RUN_DIR: cannot load the run {os.fspath(args.run_dir)!r}: {err}")
+    print(f"mdpo serve: {args.run_dir} on http://{args.host}:{args.port}/", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
