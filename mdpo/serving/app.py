@@ -181,6 +181,7 @@ async def _stream(batcher: Batcher, row: Row, request_id: str, model_id: str) ->
             yield event(chunk_response(request_id, model_id, {}, completion.finish_reason))
         yield "data: [DONE]\n\n"
     finally:
+        row.cancelled = True  # a client that went away frees its place in the batch
         task.cancel()
 
 

@@ -39,6 +39,8 @@ class Row:
         seed: Seed of the row's own sampling generator.
         on_text: Called from the decoding thread with each new piece of the answer's
             text (streaming); the pieces join to the final text.
+        cancelled: Set it (from any thread) when nobody waits for the answer any more;
+            the row then leaves its batch at the next step.
     """
 
     messages: Sequence[Mapping[str, str]]
@@ -47,6 +49,7 @@ class Row:
     temperature: float = 0.0
     seed: int = 0
     on_text: Callable[[str], None] | None = None
+    cancelled: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,6 +195,8 @@ class _Loop:
             still = []
             for b, token in zip(active, picks):
                 nxt[b] = token
+                if self.rows[b].cancelled:
+                    continue
                 if token == self.eos_id:
                     finish[b] = "stop"
                     continue
@@ -227,8 +232,9 @@ class _Stream:
     def add(self, token: int) -> None:
         self.ids.append(token)
         if self.on_text is not None:
-            # Hold back an incomplete multi-byte character; trailing space may be stripped.
-            self._emit(self.text().rstrip("\ufffd"))
+            # Only the part before the first replacement character is final: later bytes may
+            # complete a multi-byte character; trailing space may still be stripped.
+            self._emit(self.text().split("\ufffd", 1)[0].rstrip())
 
     def finish(self) -> str:
         text = self.text()

@@ -85,10 +85,31 @@ def test_sampling_depends_on_the_seed_and_max_tokens_is_per_row(panacea):
 def test_streamed_pieces_join_to_the_answer(panacea):
     policy, tokenizer = panacea
     pieces: list[str] = []
-    row = Row(_user("Hello there"), torch.tensor([0.3, 0.7]), 10, on_text=pieces.append)
+    # This row's answer is plain text early on (the tiny model's bytes often are not).
+    row = Row(_user("Hello there"), torch.tensor([0.0, 1.0]), 10, on_text=pieces.append)
     (completion,) = decode(policy, tokenizer, [row])
     assert len(pieces) >= 2
     assert "".join(pieces) == completion.text
+
+
+def test_a_cancelled_row_leaves_the_batch_and_the_others_are_unchanged(panacea):
+    policy, tokenizer = panacea
+    lam = torch.tensor([0.0, 1.0])
+    keep = Row(_user("Why?"), lam, 10)
+    pieces: list[str] = []
+    leave = Row(_user("Hello there"), lam, 10)
+
+    def cancel_after_two(piece):
+        pieces.append(piece)
+        if len(pieces) == 2:
+            leave.cancelled = True
+
+    leave.on_text = cancel_after_two
+    kept, left = decode(policy, tokenizer, [keep, leave])
+    (whole,) = decode(policy, tokenizer, [Row(_user("Hello there"), lam, 10)])
+    assert kept.text == decode(policy, tokenizer, [Row(_user("Why?"), lam, 10)])[0].text
+    assert left.completion_tokens < whole.completion_tokens
+    assert whole.text.startswith("".join(pieces))
 
 
 @pytest.mark.parametrize("kind", ["rs", "mod", "dps", "prompt", "lora"])
@@ -196,8 +217,8 @@ def _events(response) -> list:
 
 
 def test_streaming_sends_the_same_answer_as_server_sent_events(client):
-    whole = _chat(client, preference=[0.3, 0.7], max_tokens=12).json()
-    response = _chat(client, preference=[0.3, 0.7], max_tokens=12, stream=True)
+    whole = _chat(client, preference=[0, 1], max_tokens=12).json()
+    response = _chat(client, preference=[0, 1], max_tokens=12, stream=True)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
     events = _events(response)
@@ -205,7 +226,11 @@ def test_streaming_sends_the_same_answer_as_server_sent_events(client):
     chunks = events[:-1]
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)
     assert chunks[0]["choices"][0]["delta"] == {"role": "assistant"}
-    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    contents = [
+        c["choices"][0]["delta"]["content"] for c in chunks if "content" in c["choices"][0]["delta"]
+    ]
+    assert len(contents) >= 2
+    text = "".join(contents)
     assert text == whole["choices"][0]["message"]["content"]
     assert chunks[-1]["choices"][0]["finish_reason"] == whole["choices"][0]["finish_reason"]
     assert len({c["id"] for c in chunks}) == 1
@@ -263,7 +288,9 @@ def test_malformed_json_and_nan_are_refused_and_the_server_keeps_serving(client)
     nan = client.post("/v1/chat/completions", content=body, headers=headers)
     assert nan.status_code == 400 and nan.json()["error"]["param"] == "preference"
     assert "finite" in nan.json()["error"]["message"]
-    assert client.post("/v1/chat/completions", content=b"[1, 2]", headers=headers).status_code == 400
+    assert (
+        client.post("/v1/chat/completions", content=b"[1, 2]", headers=headers).status_code == 400
+    )
     assert _chat(client, preference=[1, 1]).status_code == 200
 
 
@@ -289,9 +316,7 @@ def test_concurrent_requests_share_a_batch_with_their_own_answers(runs):
     app = load_app(runs["panacea"], limits=limits)
     bodies = [
         {"messages": _user(p), "preference": lam, "max_tokens": 8, "temperature": t, "seed": s}
-        for s, (p, lam, t) in enumerate(
-            zip(PROMPTS * 2, LAMS, [0.0, 0.9, 0.0, 0.9, 0.0, 0.9])
-        )
+        for s, (p, lam, t) in enumerate(zip(PROMPTS * 2, LAMS, [0.0, 0.9, 0.0, 0.9, 0.0, 0.9]))
     ]
 
     async def send_all(url):
@@ -325,3 +350,35 @@ def test_cli_refuses_a_folder_that_is_not_a_run(runs, capsys):
     assert exit_.value.code == 2
     assert main(["serve", str(runs["panacea"]), "--port", "70000"]) == 2
     assert "--port" in capsys.readouterr().err
+
+
+def test_load_test_finds_no_lost_or_mixed_answers(panacea):
+    from mdpo.serving.loadtest import load_test
+
+    policy, tokenizer = panacea
+    report = load_test(policy, tokenizer, requests=12, concurrency=6, max_tokens=6, timeout=120)
+    assert report["answers"] == {
+        "total": 12,
+        "identical": 12,
+        "lost": 0,
+        "mismatched": 0,
+        "distinct": report["answers"]["distinct"],
+    }
+    assert report["answers"]["distinct"] > 3  # the answers differ, so a mix-up would show
+    assert report["one_at_a_time"]["max_batch_size_seen"] == 1
+    assert report["batched"]["max_batch_size_seen"] > 1
+    for phase in ("one_at_a_time", "batched"):
+        latency = report[phase]["latency_ms"]
+        assert 0 < latency["p50"] <= latency["p90"] <= latency["p99"]
+        assert report[phase]["requests_per_s"] > 0
+
+
+def test_load_test_command_line(runs, tmp_path, capsys):
+    from mdpo.serving.loadtest import main
+
+    out = tmp_path / "load.json"
+    argv = ["--requests", "4", "--concurrency", "2", "--max-tokens", "3", "--json", str(out)]
+    code = main([str(runs["panacea"]), *argv])
+    assert code == 0
+    assert "| batched |" in capsys.readouterr().out
+    assert json.loads(out.read_text())["answers"]["lost"] == 0
