@@ -230,11 +230,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--device", default=None)
     parser.add_argument("--json", metavar="PATH", help="also write the report as JSON")
+    parser.add_argument("--markdown", metavar="PATH", help="also write the table as Markdown")
     args = parser.parse_args(argv)
     for name in ("requests", "concurrency", "max_tokens", "max_batch_size"):
         if getattr(args, name) < 1:
             parser.error(f"argument --{name.replace('_', '-')}: must be >= 1")
-    from mdpo._io import atomic_write_json
+    from mdpo._io import atomic_write, atomic_write_json
     from mdpo.policies import load_policy
 
     if args.threads:
@@ -257,6 +258,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(_table(report))
     if args.json:
         atomic_write_json(args.json, report)
+    if args.markdown:
+        settings = report["settings"]
+        header = (
+            f"{settings['requests']} requests, {settings['concurrency']} concurrent clients, "
+            f"max_tokens {settings['max_tokens']}, batches of up to "
+            f"{settings['max_batch_size']} (wait {settings['batch_wait_ms']:g} ms), "
+            f"{settings['threads']} torch threads.\n\n"
+        )
+        text = header + _table(report) + "\n"
+        atomic_write(args.markdown, lambda fh: fh.write(text), binary=False)
     answers = report["answers"]
     return 0 if answers["lost"] == 0 and answers["mismatched"] == 0 else 1
 

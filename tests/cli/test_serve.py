@@ -377,8 +377,11 @@ def test_load_test_command_line(runs, tmp_path, capsys):
     from mdpo.serving.loadtest import main
 
     out = tmp_path / "load.json"
+    table = tmp_path / "load.md"
     argv = ["--requests", "4", "--concurrency", "2", "--max-tokens", "3", "--json", str(out)]
-    code = main([str(runs["panacea"]), *argv])
+    code = main([str(runs["panacea"]), *argv, "--markdown", str(table)])
     assert code == 0
     assert "| batched |" in capsys.readouterr().out
+    assert table.read_text().startswith("4 requests, 2 concurrent clients, max_tokens 3")
+    assert "| one at a time |" in table.read_text()
     assert json.loads(out.read_text())["answers"]["lost"] == 0
