@@ -24,6 +24,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mdpo._grid import check_grid_size
+from mdpo._numbers import check_finite_tree, check_int, check_real
 from mdpo._paths import resolve_inside
 
 __all__ = [
@@ -128,18 +130,19 @@ def _check_lr_schedule(where: str, value: Any) -> str:
 
 
 def _check_int(where: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{where} must be an int >= {minimum}, got {value!r}")
-    return value
+    """:func:`mdpo._numbers.check_int`, every failure a ``ValueError`` (suite errors are)."""
+    try:
+        return check_int(where, value, minimum=minimum)
+    except TypeError as err:
+        raise ValueError(str(err)) from None
 
 
 def _check_float(where: str, value: Any, low: float, high: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{where} must be a number, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        raise ValueError(f"{where} must be {bound}, got {value!r}")
-    return float(value)
+    """:func:`mdpo._numbers.check_real` (finite, in ``[low, high]``), failures ``ValueError``."""
+    try:
+        return check_real(where, value, low=low, high=high)
+    except TypeError as err:
+        raise ValueError(str(err)) from None
 
 
 @dataclasses.dataclass
@@ -224,7 +227,10 @@ class TaskConfig:
                 _check_int(f"task {self.name!r} {key}", getattr(self, key), 1)
         self.training = dict(self.training or {})
         self.apply_training(TrainingConfig())  # validates the overrides
-        self.build()  # validates params
+        self.n_dims = self.build().n_dims  # validates params
+        evals, front = self.partitions(self.n_dims)
+        check_grid_size(self.n_dims, evals, name=f"task {self.name!r} eval_partitions")
+        check_grid_size(self.n_dims, front, name=f"task {self.name!r} true_front_partitions")
 
     def apply_training(self, training: TrainingConfig) -> TrainingConfig:
         """The suite's training settings with this task's overrides applied.
@@ -473,6 +479,11 @@ class SuiteConfig:
                     f"method {method.name!r} names unknown tasks {unknown}; "
                     f"tasks: {sorted(task_names)}"
                 )
+            if method.kind == "dps":
+                for task in self.tasks:
+                    m = task.n_dims
+                    where = f"method {method.name!r} dps_partitions (task {task.name!r})"
+                    check_grid_size(m, method.grid_partitions(m), name=where)
 
     @classmethod
     def from_dict(cls, data: Any) -> SuiteConfig:
@@ -490,6 +501,8 @@ class SuiteConfig:
         for key in ("name", "tasks", "methods"):
             if key not in data:
                 raise ValueError(f"suite is missing the required key {key!r}")
+        for key, value in data.items():
+            check_finite_tree(value, str(key))
         out = dict(data)
         for key, klass in (("tasks", TaskConfig), ("methods", MethodConfig)):
             if not isinstance(out[key], list):

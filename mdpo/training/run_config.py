@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mdpo._numbers import check_finite_tree
+
 __all__ = [
     "METHODS",
     "OBJECTIVE_KINDS",
@@ -225,6 +227,9 @@ class TrainRunConfig:
             ...
             ValueError: unknown key 'modle' in the run config; allowed keys: adapter, ...
         """
+        if isinstance(data, Mapping):
+            for key, value in data.items():
+                check_finite_tree(value, str(key))
         fields = _build(cls, data, "the run config", skip=("model", "dimensions", "adapter"))
         model = data.get("model", "smollm2")
         if isinstance(model, str):
