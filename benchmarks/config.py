@@ -27,6 +27,7 @@ from typing import Any
 from mdpo._grid import check_grid_size
 from mdpo._numbers import check_finite_tree, check_int, check_real
 from mdpo._paths import resolve_inside
+from mdpo._remote_code import check_remote_code
 
 __all__ = [
     "LR_SCHEDULES",
@@ -486,14 +487,20 @@ class SuiteConfig:
                     check_grid_size(m, method.grid_partitions(m), name=where)
 
     @classmethod
-    def from_dict(cls, data: Any) -> SuiteConfig:
+    def from_dict(cls, data: Any, *, trust_remote_code: bool = False) -> SuiteConfig:
         """Validate a parsed YAML mapping.
+
+        Args:
+            data: The mapping.
+            trust_remote_code: Accept ``trust_remote_code: true`` in the suite (the
+                command line's ``--trust-remote-code``); refused by default.
 
         Raises:
             ValueError: On an unknown key (named, with the allowed ones) or a bad value.
         """
         if not isinstance(data, Mapping):
             raise ValueError(f"a suite must be a mapping, got {type(data).__name__}")
+        check_remote_code(data, "the suite", allowed=trust_remote_code)
         allowed = _fields(cls)
         for key in data:
             if key not in allowed:
@@ -522,11 +529,13 @@ def builtin_suites() -> list[str]:
     return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml"))
 
 
-def load_suite(name_or_path: str | Path) -> SuiteConfig:
+def load_suite(name_or_path: str | Path, *, trust_remote_code: bool = False) -> SuiteConfig:
     """Load a built-in suite by name (``"quick"``) or a YAML file by path.
 
     Args:
         name_or_path: A built-in suite name or a path to a YAML file.
+        trust_remote_code: Accept ``trust_remote_code: true`` in the suite; refused by
+            default (see :mod:`mdpo._remote_code`).
 
     Returns:
         The validated :class:`SuiteConfig`.
@@ -557,6 +566,6 @@ def load_suite(name_or_path: str | Path) -> SuiteConfig:
     except yaml.YAMLError as err:
         raise ValueError(f"{where} is not valid YAML: {err}") from err
     try:
-        return SuiteConfig.from_dict(data)
+        return SuiteConfig.from_dict(data, trust_remote_code=trust_remote_code)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{where}: {err}") from err
