@@ -271,6 +271,9 @@ def _train(cfg: TrainRunConfig, run_dir: Path, checkpoint: Path | None) -> Path:
 
     objective = build_objective(cfg)
     model, tokenizer = load_causal_lm(cfg.model.name_or_path, dtype=_dtype(cfg.model.dtype))
+    from transformers import set_seed
+
+    set_seed(cfg.seed)  # the adapter's initialisation: the same run twice is the same run
     model = _adapt(model, cfg, objective.n_dims)
     args = MDPOConfig(
         output_dir=os.fspath(run_dir / "checkpoints"),

@@ -111,6 +111,17 @@ def logp() -> Callable[..., float]:
 @pytest.fixture
 def tiny_run(tmp_path):
     """A tiny base model folder, three JSONL datasets and a config mapping pointing at them."""
+    return tmp_path, make_tiny_run(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def tiny_run_factory() -> Callable[[Any], dict[str, Any]]:
+    """:func:`make_tiny_run` for fixtures of a wider scope than ``tiny_run``."""
+    return make_tiny_run
+
+
+def make_tiny_run(tmp_path: Any) -> dict[str, Any]:
+    """Write the tiny base model and datasets under ``tmp_path``; return the config mapping."""
     from mdpo.testing import tiny_causal_lm, tiny_chat_tokenizer
 
     base = tmp_path / "base"
@@ -164,4 +175,4 @@ def tiny_run(tmp_path):
             "dataloader_pin_memory": False,
         },
     }
-    return tmp_path, config
+    return config
