@@ -13,7 +13,13 @@ import torch
 from mdpo._io import atomic_replace as _atomic
 from mdpo._io import atomic_write_json
 
-__all__ = ["atomic_write_json", "atomic_write_safetensors", "output_directory", "read_json"]
+__all__ = [
+    "atomic_write_json",
+    "atomic_write_safetensors",
+    "output_directory",
+    "read_json",
+    "read_safetensors",
+]
 
 
 def output_directory(path: str | os.PathLike[str], name: str = "save_directory") -> Path:
@@ -74,3 +80,44 @@ def read_json(path: Path, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError(f"{what}: {str(path)!r} must hold a JSON object")
     return data
+
+
+def read_safetensors(path: str | os.PathLike[str], what: str) -> dict[str, torch.Tensor]:
+    """Read adapter weights, refusing a corrupt file and NaN or infinite values.
+
+    Args:
+        path: A ``.safetensors`` file.
+        what: Description for error messages (e.g. ``"adapter_dir '/runs/a/adapter'"``).
+
+    Returns:
+        Name → tensor, on CPU.
+
+    Raises:
+        ValueError: If the file is missing, is not a readable safetensors file (truncated,
+            corrupt), or a floating tensor holds NaN or infinity (the message names it).
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    file = Path(path)
+    if not file.is_file():
+        raise ValueError(f"{what}: weights file {os.fspath(file)!r} does not exist")
+    try:
+        tensors = load_file(os.fspath(file))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
+        raise ValueError(
+            f"{what}: weights file {os.fspath(file)!r} is not a readable safetensors file "
+            f"(truncated or corrupt?): {err}"
+        ) from err
+    bad = [
+        name
+        for name, tensor in tensors.items()
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
+    ]
+    if bad:
+        raise ValueError(
+            f"{what}: weights file {os.fspath(file)!r} holds NaN or infinite values in "
+            f"{len(bad)} tensor(s), e.g. {sorted(bad)[:3]}; the run that wrote it diverged "
+            "or the file is damaged"
+        )
+    return tensors

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from mdpo._numbers import check_int, check_real
 
 __all__ = ["FORMAT_VERSION", "PEFT_TYPE", "PanaceaConfig"]
 
@@ -23,25 +24,6 @@ _INIT_SCHEMES: tuple[str, ...] = ("svd", "lora")
 
 _LEGACY_DEFAULTS: dict[str, Any] = {"pref_rank": 1, "init": "svd"}
 """What a saved config that predates a field meant by leaving it out."""
-
-
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return value
-
-
-def _check_float(name: str, value: Any, *, low: float, high: float, low_open: bool) -> float:
-    allowed = f"a float in {'(' if low_open else '['}{low}, {high})"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be {allowed}, got {type(value).__name__} {value!r}")
-    value = float(value)
-    too_low = value <= low if low_open else value < low
-    if not math.isfinite(value) or too_low or value >= high:
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
-    return value
 
 
 @dataclasses.dataclass
@@ -114,9 +96,9 @@ class PanaceaConfig:
     pref_rank: int = 4
 
     def __post_init__(self) -> None:
-        _check_int("r", self.r, 1)
-        _check_int("n_dims", self.n_dims, 1)
-        _check_int("pref_rank", self.pref_rank, 1)
+        check_int("r", self.r, minimum=1)
+        check_int("n_dims", self.n_dims, minimum=1)
+        check_int("pref_rank", self.pref_rank, minimum=1)
         tm = self.target_modules
         if isinstance(tm, str):
             try:
@@ -136,15 +118,11 @@ class PanaceaConfig:
                 )
             self.target_modules = sorted(set(names)) if not isinstance(tm, list) else names
         if self.lora_alpha is not None:
-            self.lora_alpha = _check_float(
-                "lora_alpha", self.lora_alpha, low=0.0, high=math.inf, low_open=True
-            )
-        self.lora_dropout = _check_float(
-            "lora_dropout", self.lora_dropout, low=0.0, high=1.0, low_open=False
+            self.lora_alpha = check_real("lora_alpha", self.lora_alpha, low=0.0, low_open=True)
+        self.lora_dropout = check_real(
+            "lora_dropout", self.lora_dropout, low=0.0, high=1.0, high_open=True
         )
-        self.init_scale = _check_float(
-            "init_scale", self.init_scale, low=0.0, high=math.inf, low_open=True
-        )
+        self.init_scale = check_real("init_scale", self.init_scale, low=0.0, low_open=True)
         if not isinstance(self.init, str) or self.init not in _INIT_SCHEMES:
             raise ValueError(f"init must be one of {list(_INIT_SCHEMES)}, got {self.init!r}")
 

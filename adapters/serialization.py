@@ -14,6 +14,7 @@ from mdpo.adapters._files import (
     atomic_write_safetensors,
     output_directory,
     read_json,
+    read_safetensors,
 )
 from mdpo.adapters.config import FORMAT_VERSION, PEFT_TYPE, PanaceaConfig
 from mdpo.adapters.model import PanaceaModel
@@ -143,8 +144,6 @@ def load_panacea_adapter(
         ValueError: If the directory is not a Panacea adapter, ``n_dims`` differs, or the
             weights file is missing or its keys or shapes do not fit the model.
     """
-    from safetensors.torch import load_file
-
     config = read_panacea_config(adapter_dir)
     if n_dims is not None and n_dims != config.n_dims:
         raise ValueError(
@@ -154,7 +153,7 @@ def load_panacea_adapter(
     weights = Path(adapter_dir) / ADAPTER_WEIGHTS_NAME
     if not weights.is_file():
         raise ValueError(f"adapter_dir {str(adapter_dir)!r} has no {ADAPTER_WEIGHTS_NAME}")
-    state = load_file(str(weights))
+    state = read_safetensors(weights, f"adapter_dir {str(adapter_dir)!r}")
     model = PanaceaModel(base_model, config)
     try:
         model.load_adapter_state_dict(state)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from mdpo._numbers import check_real
 from mdpo.aggregators._masked import masked_max, masked_sum
-from mdpo.aggregators._params import check_real
 from mdpo.aggregators.base import Aggregator
 
 __all__ = ["AugmentedTchebycheff"]

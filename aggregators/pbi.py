@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from mdpo._numbers import check_real
 from mdpo.aggregators._masked import zero_empty_rows
-from mdpo.aggregators._params import check_real
 from mdpo.aggregators.direction import DEFAULT_EPS, DirectionAggregator
 
 __all__ = ["PBI"]

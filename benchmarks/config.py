@@ -24,7 +24,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mdpo._grid import check_grid_size
+from mdpo._numbers import check_finite_tree, check_int, check_real
 from mdpo._paths import resolve_inside
+from mdpo._remote_code import check_remote_code
 
 __all__ = [
     "LR_SCHEDULES",
@@ -128,18 +131,19 @@ def _check_lr_schedule(where: str, value: Any) -> str:
 
 
 def _check_int(where: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{where} must be an int >= {minimum}, got {value!r}")
-    return value
+    """:func:`mdpo._numbers.check_int`, every failure a ``ValueError`` (suite errors are)."""
+    try:
+        return check_int(where, value, minimum=minimum)
+    except TypeError as err:
+        raise ValueError(str(err)) from None
 
 
 def _check_float(where: str, value: Any, low: float, high: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{where} must be a number, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        raise ValueError(f"{where} must be {bound}, got {value!r}")
-    return float(value)
+    """:func:`mdpo._numbers.check_real` (finite, in ``[low, high]``), failures ``ValueError``."""
+    try:
+        return check_real(where, value, low=low, high=high)
+    except TypeError as err:
+        raise ValueError(str(err)) from None
 
 
 @dataclasses.dataclass
@@ -224,7 +228,10 @@ class TaskConfig:
                 _check_int(f"task {self.name!r} {key}", getattr(self, key), 1)
         self.training = dict(self.training or {})
         self.apply_training(TrainingConfig())  # validates the overrides
-        self.build()  # validates params
+        self.n_dims = self.build().n_dims  # validates params
+        evals, front = self.partitions(self.n_dims)
+        check_grid_size(self.n_dims, evals, name=f"task {self.name!r} eval_partitions")
+        check_grid_size(self.n_dims, front, name=f"task {self.name!r} true_front_partitions")
 
     def apply_training(self, training: TrainingConfig) -> TrainingConfig:
         """The suite's training settings with this task's overrides applied.
@@ -473,16 +480,27 @@ class SuiteConfig:
                     f"method {method.name!r} names unknown tasks {unknown}; "
                     f"tasks: {sorted(task_names)}"
                 )
+            if method.kind == "dps":
+                for task in self.tasks:
+                    m = task.n_dims
+                    where = f"method {method.name!r} dps_partitions (task {task.name!r})"
+                    check_grid_size(m, method.grid_partitions(m), name=where)
 
     @classmethod
-    def from_dict(cls, data: Any) -> SuiteConfig:
+    def from_dict(cls, data: Any, *, trust_remote_code: bool = False) -> SuiteConfig:
         """Validate a parsed YAML mapping.
+
+        Args:
+            data: The mapping.
+            trust_remote_code: Accept ``trust_remote_code: true`` in the suite (the
+                command line's ``--trust-remote-code``); refused by default.
 
         Raises:
             ValueError: On an unknown key (named, with the allowed ones) or a bad value.
         """
         if not isinstance(data, Mapping):
             raise ValueError(f"a suite must be a mapping, got {type(data).__name__}")
+        check_remote_code(data, "the suite", allowed=trust_remote_code)
         allowed = _fields(cls)
         for key in data:
             if key not in allowed:
@@ -490,6 +508,8 @@ class SuiteConfig:
         for key in ("name", "tasks", "methods"):
             if key not in data:
                 raise ValueError(f"suite is missing the required key {key!r}")
+        for key, value in data.items():
+            check_finite_tree(value, str(key))
         out = dict(data)
         for key, klass in (("tasks", TaskConfig), ("methods", MethodConfig)):
             if not isinstance(out[key], list):
@@ -509,11 +529,13 @@ def builtin_suites() -> list[str]:
     return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml"))
 
 
-def load_suite(name_or_path: str | Path) -> SuiteConfig:
+def load_suite(name_or_path: str | Path, *, trust_remote_code: bool = False) -> SuiteConfig:
     """Load a built-in suite by name (``"quick"``) or a YAML file by path.
 
     Args:
         name_or_path: A built-in suite name or a path to a YAML file.
+        trust_remote_code: Accept ``trust_remote_code: true`` in the suite; refused by
+            default (see :mod:`mdpo._remote_code`).
 
     Returns:
         The validated :class:`SuiteConfig`.
@@ -544,6 +566,6 @@ def load_suite(name_or_path: str | Path) -> SuiteConfig:
     except yaml.YAMLError as err:
         raise ValueError(f"{where} is not valid YAML: {err}") from err
     try:
-        return SuiteConfig.from_dict(data)
+        return SuiteConfig.from_dict(data, trust_remote_code=trust_remote_code)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{where}: {err}") from err

@@ -9,7 +9,7 @@ from typing import Any
 
 from mdpo.benchmarks.plots import ordered_methods
 
-__all__ = ["format_table", "write_report"]
+__all__ = ["check_result_names", "format_table", "write_report"]
 
 _COLUMNS = (
     ("hv_ratio", "HV ratio"),
@@ -95,16 +95,64 @@ def write_report(out_dir: str | Path) -> Path:
         The path of ``report.md``.
 
     Raises:
-        ValueError: If ``results.json`` is missing or unreadable.
+        ValueError: If ``results.json`` is missing, unreadable or malformed, or names a task
+            or method that is not a safe file name.
     """
-    from mdpo._io import atomic_replace as _atomic
-    from mdpo.benchmarks.plots import plot_dynamics, plot_fronts, plot_training_curves
-
     out = Path(out_dir)
     try:
         results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise ValueError(f"{out} holds no readable results.json: {err}") from err
+    check_result_names(results, out / "results.json")
+    try:
+        return _write_report(out, results)
+    except (KeyError, TypeError, AttributeError, IndexError) as err:
+        raise ValueError(
+            f"{out / 'results.json'} is malformed ({type(err).__name__}: {err}); "
+            "re-run the suite to rewrite it"
+        ) from err
+
+
+def check_result_names(results: Any, where: str | Path) -> None:
+    """Check the names in a ``results.json`` that become file names, like a suite's names.
+
+    Task names become PNG names (``front_<task>.png``) and method names labels of files, so a
+    crafted ``results.json`` must not be able to write outside the run folder.
+
+    Args:
+        results: The parsed ``results.json``.
+        where: The file, for error messages.
+
+    Raises:
+        ValueError: If the layout is not a mapping of tasks, or a task, method or dimension
+            name is not a safe name (:func:`mdpo.benchmarks.config.check_run_name`).
+    """
+    from mdpo.benchmarks.config import check_run_name
+
+    tasks = results.get("tasks") if isinstance(results, dict) else None
+    if not isinstance(tasks, dict):
+        raise ValueError(f"{where} is malformed: it has no 'tasks' mapping")
+    for name, task in tasks.items():
+        check_run_name(name, f"{where}: task name")
+        if not isinstance(task, dict):
+            raise ValueError(f"{where} is malformed: task {name!r} is not a mapping")
+        for method in (*(task.get("methods") or {}), *(task.get("method_order") or [])):
+            check_run_name(method, f"{where}: method name of task {name!r}")
+        dims = task.get("dim_names")
+        if not isinstance(dims, list) or not all(
+            isinstance(d, str) and d and d.isprintable() and "/" not in d and "\\" not in d
+            for d in dims
+        ):
+            raise ValueError(
+                f"{where}: task {name!r} dim_names must be a list of non-empty printable "
+                f"names without path separators, got {dims!r}"
+            )
+
+
+def _write_report(out: Path, results: dict[str, Any]) -> Path:
+    from mdpo._io import atomic_replace as _atomic
+    from mdpo.benchmarks.plots import plot_dynamics, plot_fronts, plot_training_curves
+
     suite = results["suite"]
     proto = results["protocol"]
     text = [

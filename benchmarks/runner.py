@@ -11,9 +11,9 @@ and the PNG plots.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
+import os
 import platform
 import sys
 import time
@@ -32,6 +32,7 @@ from mdpo.benchmarks.config import (
     output_path,
 )
 from mdpo.benchmarks.methods.builders import build_method
+from mdpo.benchmarks.resume_key import resume_key, stale_reason
 from mdpo.benchmarks.stats import paired_difference, t_interval
 from mdpo.preferences import preference_grid
 
@@ -56,6 +57,7 @@ class RunSummary:
     wall_time: float
     out_dir: Path
     skipped: list[str] = dataclasses.field(default_factory=list)
+    stale: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -66,8 +68,9 @@ class RunSummary:
         """The one-line summary printed at the end."""
         total = self.computed + self.resumed + len(self.failed) + len(self.skipped)
         left = f", {len(self.skipped)} not started (time budget)" if self.skipped else ""
+        stale = f" of which {len(self.stale)} stale" if self.stale else ""
         return (
-            f"{name}: {total} runs ({self.computed} computed, {self.resumed} resumed, "
+            f"{name}: {total} runs ({self.computed} computed{stale}, {self.resumed} resumed, "
             f"{len(self.failed)} failed{left}) in {self.wall_time:.1f} s -> "
             f"{self.out_dir / 'results.json'}"
         )
@@ -89,9 +92,9 @@ def part_path(out_dir: Path, task: str, method: str, seed: int) -> Path:
     return output_path(out_dir, "parts", task, method, f"seed{int(seed)}.json")
 
 
-def _hash(*items: Any) -> str:
-    text = json.dumps(items, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def _part_key(task_cfg: TaskConfig, method: MethodConfig, suite: SuiteConfig, seed: int) -> Any:
+    """The :func:`~mdpo.benchmarks.resume_key.resume_key` of one (task, method, seed)."""
+    return resume_key(task_cfg, method, suite.training, seed)
 
 
 def _jsonable(obj: Any) -> Any:
@@ -178,8 +181,16 @@ def run_suite(
     progress: bool = True,
     threads: int | None = 1,
     time_budget: float | None = None,
+    lock_timeout: float = 0.0,
+    allow_suite_change: bool = False,
 ) -> RunSummary:
     """Run (or resume) a suite into ``out_dir`` and write results, report and plots.
+
+    The folder is locked for the whole run (:func:`mdpo._lock.folder_lock`): a second
+    writer is refused, naming the holder. The folder remembers its suite (``suite.json``);
+    another suite is refused unless ``allow_suite_change``. A part whose resume key
+    (:mod:`mdpo.benchmarks.resume_key`) no longer matches is recomputed and listed in
+    :attr:`RunSummary.stale`.
 
     Runs go seed by seed (every task and method of seed 0, then seed 1, ...), so a run cut
     short still compares every method on its first seeds.
@@ -192,13 +203,18 @@ def run_suite(
             on a shared CPU); None leaves it.
         time_budget: Seconds after which no new run is started; the finished ones are
             collected into the results as usual and a re-run resumes the rest. None: no limit.
+        lock_timeout: Seconds to wait for a folder another process writes; 0 refuses at once.
+        allow_suite_change: Run into a folder made by another suite (its results and report
+            are replaced; parts of other configurations are ignored).
 
     Returns:
         A :class:`RunSummary`; failed runs are listed there (and their errors in
         ``DIR/failures.json``), runs left for lack of time in ``skipped``, the others are kept.
 
     Raises:
-        ValueError: If ``time_budget`` is not a positive number.
+        ValueError: If ``time_budget`` is not a positive number, ``out_dir`` cannot be an
+            output folder, or it was made by another suite.
+        mdpo._lock.FolderBusyError: If another process writes into ``out_dir``.
     """
     if time_budget is not None and (
         isinstance(time_budget, bool)
@@ -209,13 +225,41 @@ def run_suite(
         raise ValueError(
             f"time_budget must be a positive number of seconds or None, got {time_budget!r}"
         )
+    from mdpo._lock import folder_lock
+    from mdpo._paths import check_output_dir
+
+    out = check_output_dir(out_dir, "out_dir")
+    with folder_lock(out, f"mdpo bench run {suite.name}", timeout=lock_timeout):
+        _check_suite_owner(out, suite, allow_suite_change)
+        _write_json(out / "suite.json", suite.to_dict())
+        return _run_locked(suite, out, progress, threads, time_budget)
+
+
+def _check_suite_owner(out: Path, suite: SuiteConfig, allow_change: bool) -> None:
+    """Refuse a folder that another suite made, unless asked to take it over."""
+    previous = _read_json(out / "suite.json")
+    if previous is None or allow_change:
+        return
+    name = previous.get("name")
+    if name != suite.name:
+        raise ValueError(
+            f"output folder {os.fspath(out)!r} holds the results of suite {name!r}, not "
+            f"{suite.name!r}; use another --out, or pass --allow-suite-change to replace "
+            "its results and report with this suite's"
+        )
+
+
+def _run_locked(
+    suite: SuiteConfig,
+    out: Path,
+    progress: bool,
+    threads: int | None,
+    time_budget: float | None,
+) -> RunSummary:
     from tqdm.auto import tqdm
 
     from mdpo.benchmarks.report import write_report
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    _write_json(out / "suite.json", suite.to_dict())
     if threads is not None:
         torch.set_num_threads(threads)
     start = time.perf_counter()
@@ -228,18 +272,21 @@ def run_suite(
         if method.applies_to(task_cfg.name, task)
     ]
     computed, resumed, failed, skipped = 0, 0, [], []
+    stale: dict[str, str] = {}
     errors: dict[str, str] = {}
     bar = tqdm(total=len(plan), disable=not progress, unit="run", file=sys.stderr)
     for task_cfg, task, method, seed in plan:
         label = f"{task_cfg.name}/{method.name}/seed{seed}"
         bar.set_description(label)
         path = part_path(out, task_cfg.name, method.name, seed)
-        key = _hash(task_cfg, method, suite.training, seed)
+        key = _part_key(task_cfg, method, suite, seed)
         existing = _read_json(path)
-        if existing is not None and existing.get("config_hash") == key:
+        if existing is not None and existing.get("config_hash") == key["key"]:
             resumed += 1
             bar.update(1)
             continue
+        if existing is not None:
+            stale[label] = stale_reason(existing, key)
         if time_budget is not None and _elapsed(start) > time_budget:
             skipped.append(label)
             bar.update(1)
@@ -251,7 +298,8 @@ def run_suite(
             errors[label] = f"{type(err).__name__}: {err}"
             bar.update(1)
             continue
-        part["config_hash"] = key
+        part["config_hash"] = key["key"]
+        part["resume_key"] = key
         _write_json(path, part)
         computed += 1
         bar.update(1)
@@ -261,7 +309,8 @@ def run_suite(
     results["wall_time"] = time.perf_counter() - start
     _write_json(out / "results.json", results)
     write_report(out)
-    return RunSummary(computed, resumed, failed, time.perf_counter() - start, out, skipped)
+    wall = time.perf_counter() - start
+    return RunSummary(computed, resumed, failed, wall, out, skipped, stale)
 
 
 def _versions() -> dict[str, str]:
@@ -310,7 +359,7 @@ def collect_results(out_dir: str | Path, suite: SuiteConfig) -> dict[str, Any]:
         for method in suite.methods:
             for seed in suite.seeds:
                 part = _read_json(part_path(out, task_cfg.name, method.name, seed))
-                key = _hash(task_cfg, method, suite.training, seed)
+                key = _part_key(task_cfg, method, suite, seed)["key"]
                 if part is not None and part.get("config_hash") == key:
                     parts.setdefault(method.name, {})[seed] = part
         fronts = {

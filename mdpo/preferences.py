@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from mdpo._grid import check_grid_size
+
 __all__ = [
     "PreferenceLike",
     "check_preference",
@@ -110,6 +112,10 @@ def check_preference(
     if (t < 0).any():
         raise ValueError(f"{name} must be non-negative, got {_show(t)}")
     total = t.sum(dim=-1, keepdim=True)
+    if not torch.isfinite(total).all():
+        raise ValueError(
+            f"{name} must have a finite sum (entries too large to add up), got {_show(t)}"
+        )
     if normalize:
         if (total <= 0).any():
             raise ValueError(f"{name} must have a positive sum to be normalised, got {_show(t)}")
@@ -203,7 +209,8 @@ def preference_grid(m: int, n_partitions: int) -> torch.Tensor:
 
     Raises:
         TypeError: If an argument is not an int.
-        ValueError: If ``m < 1`` or ``n_partitions < 1``.
+        ValueError: If ``m < 1``, ``n_partitions < 1`` or the grid would hold more than
+            :data:`~mdpo._grid.MAX_GRID_POINTS` points.
 
     Example:
         >>> from mdpo.preferences import preference_grid
@@ -218,6 +225,7 @@ def preference_grid(m: int, n_partitions: int) -> torch.Tensor:
     """
     m = _check_positive_int("m", m)
     n = _check_positive_int("n_partitions", n_partitions)
+    check_grid_size(m, n)
     rows: list[list[int]] = []
 
     def fill(prefix: list[int], left: int, slots: int) -> None:

@@ -44,7 +44,7 @@ import torch
 
 from mdpo.benchmarks.config import MethodConfig, TrainingConfig, check_run_name, output_path
 from mdpo.benchmarks.methods.loop import TrainLog
-from mdpo.benchmarks.runner import _hash
+from mdpo.benchmarks.resume_key import resume_key
 
 __all__ = ["run_dir_for", "run_llm_method", "train_adapter"]
 
@@ -211,7 +211,7 @@ def _experts(
     steps = max(1, training.steps // m)
     experts, logs, reused = [], [], True
     for i, name in enumerate(task.dim_names):
-        key = _hash(task_params, dataclasses.asdict(training), seed, i, steps)
+        key = resume_key(task_params, dataclasses.asdict(training), seed, i, steps)["key"]
         folder = out / "cache" / "experts" / key
         log_file = folder / "train_log.json"
         if log_file.is_file():

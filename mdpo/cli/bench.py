@@ -48,14 +48,38 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="start no new run after this many seconds; the finished ones are reported and a "
         "re-run resumes the rest",
     )
-    run.set_defaults(handler=_run)
+    run.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for an output folder another process writes (default 0: refuse)",
+    )
+    run.add_argument(
+        "--allow-suite-change",
+        action="store_true",
+        help="run into a folder made by another suite, replacing its results and report",
+    )
+    run.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="accept trust_remote_code: true in the suite (runs code from model folders)",
+    )
+    run.set_defaults(handler=_run, command_name="bench run")
     report = actions.add_parser(
         "report",
         help="re-write report.md and the plots of a run directory",
         description="Re-write DIR/report.md and the PNG plots from DIR/results.json.",
     )
     report.add_argument("dir", help="a run directory holding results.json")
-    report.set_defaults(handler=_report)
+    report.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for a folder another process writes (default 0: refuse)",
+    )
+    report.set_defaults(handler=_report, command_name="bench report")
     parser.set_defaults(handler=lambda args: _help(parser))
     return parser
 
@@ -66,29 +90,30 @@ def _help(parser: argparse.ArgumentParser) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from mdpo._paths import check_output_dir
     from mdpo.benchmarks.config import load_suite
     from mdpo.benchmarks.report import format_table
     from mdpo.benchmarks.runner import run_suite
+    from mdpo.cli._errors import CommandError
 
     if args.threads is not None and args.threads < 1:
-        print(f"error: --threads must be >= 1, got {args.threads}", file=sys.stderr)
-        return 2
-    try:
-        suite = load_suite(args.suite)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    if args.time_budget is not None and not args.time_budget > 0:
-        print(f"error: --time-budget must be > 0 seconds, got {args.time_budget}", file=sys.stderr)
-        return 2
+        raise CommandError(f"--threads must be >= 1, got {args.threads}")
+    if args.time_budget is not None and not 0 < args.time_budget < float("inf"):
+        raise CommandError(f"--time-budget must be > 0 seconds, got {args.time_budget}")
+    check_output_dir(args.out, "--out")
+    suite = load_suite(args.suite, trust_remote_code=args.trust_remote_code)
     summary = run_suite(
         suite,
         args.out,
         progress=not args.no_progress,
         threads=args.threads,
         time_budget=args.time_budget,
+        lock_timeout=args.lock_timeout,
+        allow_suite_change=args.allow_suite_change,
     )
     _print_tables(Path(args.out), format_table)
+    for label, reason in summary.stale.items():
+        print(f"RECOMPUTED {label} (its stored result was stale: {reason})", file=sys.stderr)
     for label in summary.failed:
         print(f"FAILED {label} (see {Path(args.out) / 'failures.json'})", file=sys.stderr)
     for label in summary.skipped:
@@ -108,12 +133,13 @@ def _print_tables(out: Path, format_table: Any) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from mdpo._lock import folder_lock
     from mdpo.benchmarks.report import write_report
 
-    try:
-        path = write_report(args.dir)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    folder = Path(args.dir)
+    if not (folder / "results.json").is_file():
+        raise ValueError(f"{args.dir!r} is not a run folder: it holds no results.json")
+    with folder_lock(folder, "mdpo bench report", timeout=args.lock_timeout):
+        path = write_report(folder)
     print(f"wrote {path}")
     return 0

@@ -56,8 +56,8 @@ def parse_preference(text: str) -> list[float] | dict[str, float]:
         The weights: a list (positional) or a ``{name: weight}`` dict (named).
 
     Raises:
-        ValueError: If an entry is not a number, is negative or not finite, all are zero, a
-            name repeats, or positional and named entries are mixed.
+        ValueError: If an entry is not a number, is negative or not finite, all are zero,
+            their sum overflows, a name repeats, or positional and named entries are mixed.
 
     Example:
         >>> from mdpo.cli.generate import parse_preference
@@ -100,6 +100,8 @@ def parse_preference(text: str) -> list[float] | dict[str, float]:
         names.append(key)
     if sum(weights) <= 0:
         raise ValueError(f"invalid value {text!r}: the weights are all zero; {allowed}")
+    if not math.isfinite(sum(weights)):
+        raise ValueError(f"invalid value {text!r}: the weights are too large to add up; {allowed}")
     return dict(zip(names, weights)) if any(named) else weights
 
 
@@ -406,6 +408,28 @@ def _error(flag: str | None, message: str) -> int:
     return 2
 
 
+def _check_device(text: str | None) -> torch.device | str | None:
+    """``--device`` as a torch device, or an error message if it names none available."""
+    if text is None:
+        return None
+    try:
+        device = torch.device(text)
+    except (RuntimeError, ValueError) as err:
+        return f"invalid value {text!r}: not a torch device ({err}); e.g. cpu, cuda, cuda:1"
+    available = {
+        "cpu": True,
+        "cuda": torch.cuda.is_available(),
+        "mps": torch.backends.mps.is_available(),
+    }
+    if not available.get(device.type, False):
+        return f"invalid value {text!r}: no {device.type} device is available here; use cpu"
+    if device.type == "cuda" and device.index is not None:
+        count = torch.cuda.device_count()
+        if device.index >= count:
+            return f"invalid value {text!r}: this machine has {count} CUDA device(s)"
+    return device
+
+
 def _resolve_preferences(args: argparse.Namespace, manifest: Any) -> torch.Tensor | str:
     """The ``[L, m]`` preferences to use, or an error message for ``--preference``."""
     from mdpo.preferences import check_preference, named_preference
@@ -443,6 +467,9 @@ def run(args: argparse.Namespace) -> int:
     """
     from mdpo.policies import load_policy, read_run_manifest
 
+    device = _check_device(args.device)
+    if isinstance(device, str):
+        return _error("--device", device)
     try:
         manifest = read_run_manifest(args.model)
     except ValueError as err:

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from mdpo._version import __version__
+from mdpo.cli._errors import run_handler
 
 _SUBCOMMANDS = ("bench", "train", "generate", "serve")
 """Modules under mdpo.cli, each with ``add_parser(subparsers)``; the order is the help's."""
@@ -40,7 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help(sys.stderr)
         return 2
-    return int(handler(args) or 0)
+    command = getattr(args, "command_name", None) or args.command
+    return run_handler(command, handler, args)
 
 
 if __name__ == "__main__":  # pragma: no cover

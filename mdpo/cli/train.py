@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import os
 from typing import Any
 
 __all__ = ["add_parser", "run"]
@@ -31,8 +31,28 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--output-dir", default=None, help="override output_dir")
     parser.add_argument("--run-name", default=None, help="override run_name")
     parser.add_argument("--max-steps", type=int, default=None, help="override training.max_steps")
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing run folder: everything the old run left is removed first",
+    )
+    again.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run from its newest complete checkpoint",
+    )
     parser.add_argument(
-        "--overwrite", action="store_true", help="allow an existing, non-empty run folder"
+        "--trust-remote-code",
+        action="store_true",
+        help="accept trust_remote_code: true in the config (runs code from model folders)",
+    )
+    parser.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for a run folder another process writes (default 0: refuse)",
     )
     parser.set_defaults(handler=run)
     return parser
@@ -45,22 +65,22 @@ def run(args: argparse.Namespace) -> int:
         args: Parsed arguments.
 
     Returns:
-        0 on success, 2 on a config error.
+        0 on success; errors propagate to :func:`mdpo.cli._errors.run_handler`, which prints
+        one ``mdpo train: error:`` line and exits with 2 (bad input) or 1 (a failed run).
     """
+    from mdpo._paths import check_output_dir
     from mdpo.training.run import run_training
     from mdpo.training.run_config import load_run_config
 
-    try:
-        cfg = load_run_config(args.config)
-        if args.output_dir is not None:
-            cfg.output_dir = args.output_dir
-        if args.run_name is not None:
-            cfg.run_name = args.run_name
-        if args.max_steps is not None:
-            cfg.training["max_steps"] = args.max_steps
-        run_dir = run_training(cfg, overwrite=args.overwrite)
-    except (ValueError, TypeError, FileNotFoundError, FileExistsError) as err:
-        print(f"mdpo train: error: {err}", file=sys.stderr)
-        return 2
+    cfg = load_run_config(args.config, trust_remote_code=args.trust_remote_code)
+    if args.output_dir is not None:
+        cfg.output_dir = os.fspath(check_output_dir(args.output_dir, "--output-dir"))
+    if args.run_name is not None:
+        cfg.run_name = args.run_name
+    if args.max_steps is not None:
+        cfg.training["max_steps"] = args.max_steps
+    run_dir = run_training(
+        cfg, overwrite=args.overwrite, resume=args.resume, lock_timeout=args.lock_timeout
+    )
     print(f"mdpo train: wrote {run_dir}")
     return 0

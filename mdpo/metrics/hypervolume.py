@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from mdpo._numbers import check_int
+
 from ._validation import ArrayLike, check_choice, check_points, check_vector
 
 __all__ = [
@@ -26,14 +28,6 @@ DEFAULT_HV_APPROX_METHOD = "Rphi-FWE+"
 """Default ``moocore.hv_approx`` method for m >= 6."""
 
 _APPROX_METHODS = ("Rphi-FWE+", "DZ2019-MC", "DZ2019-HW")
-
-
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def hypervolume_method(
@@ -68,15 +62,15 @@ def hypervolume_method(
         >>> hypervolume_method(3)["method"], hypervolume_method(10)["method"]
         ('exact', 'monte-carlo')
     """
-    m = _check_int(m, "m", 1)
+    m = check_int("m", m, minimum=1)
     if m <= EXACT_HV_MAX_M:
         return {"method": "exact", "backend": "pymoo.indicators.hv.HV"}
     return {
         "method": "monte-carlo",
         "backend": "moocore.hv_approx",
         "approx_method": check_choice(approx_method, "approx_method", _APPROX_METHODS),
-        "n_samples": _check_int(n_samples, "n_samples", 1),
-        "seed": _check_int(seed, "seed", 0),
+        "n_samples": check_int("n_samples", n_samples, minimum=1),
+        "seed": check_int("seed", seed, minimum=0),
     }
 
 

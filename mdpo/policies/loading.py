@@ -58,13 +58,22 @@ from mdpo._paths import resolve_inside
 
 from .base import PreferenceConditionedPolicy
 
-__all__ = ["POLICY_METHODS", "RunManifest", "load_policy", "read_run_manifest"]
+__all__ = [
+    "POLICY_METHODS",
+    "RUN_FORMAT_VERSION",
+    "RunManifest",
+    "load_policy",
+    "read_run_manifest",
+]
 
 POLICY_METHODS = ("panacea", "lora", "rs", "dps", "mod")
 """The ``method`` values :func:`load_policy` understands."""
 
 _MANIFEST = "run.json"
 _WEIGHTS = "adapter_model.safetensors"
+
+RUN_FORMAT_VERSION = 1
+"""The newest ``run.json`` ``format_version`` this mdpo reads (a manifest without one is 1)."""
 
 
 class RunManifest:
@@ -90,6 +99,17 @@ class RunManifest:
         self.data = dict(data)
         self._config = dict(config)
         where = f"{os.fspath(run_dir / _MANIFEST)}"
+        version = data.get("format_version", 1)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise ValueError(
+                f"{where}: format_version must be a positive int (this mdpo reads "
+                f"1 to {RUN_FORMAT_VERSION}), got {version!r}"
+            )
+        if version > RUN_FORMAT_VERSION:
+            raise ValueError(
+                f"{where} uses format_version {version}, newer than the {RUN_FORMAT_VERSION} "
+                "this mdpo reads; upgrade mdpo to load this run"
+            )
         for key in ("base_model", "method", "dimension_names"):
             if key not in data:
                 raise ValueError(
@@ -298,6 +318,12 @@ def _peft(base: nn.Module, adapters: Sequence[Path]) -> nn.Module:
     """One peft model holding every adapter, named ``"0"``, ``"1"``, ... (eval, frozen)."""
     from peft import PeftModel
 
+    from mdpo.adapters._files import read_safetensors
+
+    for path in adapters:  # peft loads NaN weights silently; refuse them here
+        weights = path / "adapter_model.safetensors"
+        if weights.is_file():
+            read_safetensors(weights, f"adapter {os.fspath(path)!r}")
     model = PeftModel.from_pretrained(base, os.fspath(adapters[0]), adapter_name="0")
     for i, path in enumerate(adapters[1:], start=1):
         model.load_adapter(os.fspath(path), adapter_name=str(i))

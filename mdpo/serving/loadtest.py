@@ -137,8 +137,9 @@ def load_test(
         seed: Seed of the workload.
 
     Returns:
-        ``{"one_at_a_time": stats, "batched": stats, "speedup", "answers": {"total",
-        "identical", "lost", "mismatched"}, "settings": ...}``.
+        A dict with ``one_at_a_time`` and ``batched`` (requests/s, latency percentiles,
+        batch sizes), ``speedup``, ``answers`` (``total``, ``identical``, ``lost``,
+        ``mismatched``, ``distinct``) and ``settings``.
 
     Raises:
         TimeoutError: If a phase takes longer than ``timeout``.

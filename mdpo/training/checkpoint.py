@@ -78,8 +78,9 @@ def load_adapter_weights(model: nn.Module, checkpoint_dir: str | os.PathLike[str
         FileNotFoundError: If the weights file is missing.
         TypeError: If the model carries neither adapter.
         KeyError: If the stored keys do not fit the model.
+        ValueError: If the weights file is corrupt or holds NaN or infinite values.
     """
-    from safetensors.torch import load_file
+    from mdpo.adapters._files import read_safetensors
 
     kind = adapter_kind(model)
     if kind is None:
@@ -89,7 +90,7 @@ def load_adapter_weights(model: nn.Module, checkpoint_dir: str | os.PathLike[str
         raise FileNotFoundError(
             f"no adapter weights in checkpoint {os.fspath(checkpoint_dir)!r}: expected {path.name}"
         )
-    weights = load_file(os.fspath(path))
+    weights = read_safetensors(path, f"checkpoint {os.fspath(checkpoint_dir)!r}")
     if kind == "panacea":
         model.load_adapter_state_dict(weights)
         return

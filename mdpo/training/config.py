@@ -8,6 +8,8 @@ from typing import Any
 
 from transformers import TrainingArguments
 
+from mdpo._numbers import check_real
+
 __all__ = ["PREFERENCE_SAMPLING_MODES", "MDPOConfig"]
 
 PREFERENCE_SAMPLING_MODES = ("per_step", "per_row")
@@ -146,8 +148,11 @@ class MDPOConfig(TrainingArguments):
                 f"preference_sampling must be one of {PREFERENCE_SAMPLING_MODES}, "
                 f"got {self.preference_sampling!r}"
             )
-        self.vertex_prob = _check_float("vertex_prob", self.vertex_prob, 0.0, 1.0)
-        self.ideal_margin = _check_float("ideal_margin", self.ideal_margin, 0.0, math.inf)
+        self.vertex_prob = check_real("vertex_prob", self.vertex_prob, low=0.0, high=1.0)
+        self.ideal_margin = check_real("ideal_margin", self.ideal_margin, low=0.0)
+        self.learning_rate = check_real("learning_rate", self.learning_rate, low=0.0)
+        self.weight_decay = check_real("weight_decay", self.weight_decay, low=0.0)
+        self.max_grad_norm = check_real("max_grad_norm", self.max_grad_norm, low=0.0)
         if not isinstance(self.log_dynamics, bool):
             raise TypeError(
                 f"log_dynamics must be a bool, got {type(self.log_dynamics).__name__} "
@@ -227,16 +232,6 @@ class MDPOConfig(TrainingArguments):
                 "stream positions; the objectives draw their examples from them), "
                 f"got {self.train_sampling_strategy!r}"
             )
-
-
-def _check_float(name: str, value: Any, low: float, high: float) -> float:
-    allowed = f"a float in [{low}, {high}]"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be {allowed}, got {type(value).__name__} {value!r}")
-    value = float(value)
-    if math.isnan(value) or not low <= value <= high or math.isinf(value):
-        raise ValueError(f"{name} must be {allowed} (finite), got {value!r}")
-    return value
 
 
 def _float_list(name: str, value: Any) -> list[float]:

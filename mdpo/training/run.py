@@ -183,38 +183,97 @@ def _conditioning(cfg: TrainRunConfig) -> Any:
     return conditioning.NoConditioning()
 
 
-def run_training(cfg: TrainRunConfig, *, overwrite: bool = False) -> Path:
+def run_training(
+    cfg: TrainRunConfig,
+    *,
+    overwrite: bool = False,
+    resume: bool = False,
+    lock_timeout: float = 0.0,
+) -> Path:
     """Train as ``cfg`` says and write the run folder.
 
     The folder ``output_dir/run_name`` holds ``adapter/`` (the trained adapter, loadable
     with :meth:`mdpo.adapters.PanaceaModel.from_pretrained` or peft), ``checkpoints/``
     (Trainer checkpoints, if any were saved), ``config.json`` (the validated config) and
     ``run.json`` (base model, method, dimension names, adapter paths, the conditioning and
-    fixed preference when set, package versions).
+    fixed preference when set, package versions). The folder is locked while the run writes
+    it (:func:`mdpo._lock.folder_lock`): a second run into it is refused, naming the holder.
 
     Args:
         cfg: The validated config.
-        overwrite: Allow an existing, non-empty run folder.
+        overwrite: Allow an existing, non-empty run folder: everything the old run left
+            (checkpoints included) is removed first.
+        resume: Continue an interrupted run from its newest complete checkpoint
+            (:func:`mdpo.training.resume.last_complete_checkpoint`; half-written ones are
+            skipped with a warning); from the start when there is none.
+        lock_timeout: Seconds to wait for a run folder another process writes.
 
     Returns:
         The run folder.
 
     Raises:
-        FileExistsError: If the run folder exists and is not empty (without ``overwrite``).
+        FileExistsError: If the run folder exists and is not empty (without ``overwrite``
+            or ``resume``).
+        FileNotFoundError: If ``model.name_or_path`` is a path that does not exist.
+        ValueError: If both ``overwrite`` and ``resume`` are set, or ``output_dir`` cannot
+            be a folder.
+        mdpo._lock.FolderBusyError: If another process writes the run folder.
     """
+    from mdpo._lock import LOCK_FILES, folder_lock
+    from mdpo._paths import check_output_dir
+
+    from .resume import clear_run_folder, last_complete_checkpoint
+
+    if overwrite and resume:
+        raise ValueError(
+            "overwrite and resume exclude each other: choose one (--overwrite or --resume)"
+        )
+    check_output_dir(cfg.output_dir, "output_dir")
+    run_dir = resolve_run_dir(cfg.output_dir, cfg.run_name)
+    _check_model_path(cfg.model.name_or_path)
+    with folder_lock(run_dir, f"mdpo train {cfg.run_name}", timeout=lock_timeout):
+        leftover = [p.name for p in run_dir.iterdir() if p.name not in LOCK_FILES]
+        if leftover and not (overwrite or resume):
+            raise FileExistsError(
+                f"run folder {os.fspath(run_dir)!r} exists and is not empty; choose another "
+                "run_name, pass --overwrite (removes the old run) or --resume"
+            )
+        if overwrite:
+            clear_run_folder(run_dir)
+        checkpoint = last_complete_checkpoint(run_dir / "checkpoints") if resume else None
+        return _train(cfg, run_dir, checkpoint)
+
+
+def _check_model_path(name: str) -> None:
+    """Refuse a model path that does not exist (a hub name ``org/model`` is left to load)."""
+    from mdpo.models.smollm import is_smollm2_name
+
+    if is_smollm2_name(name) or os.path.isdir(name):
+        return
+    looks_like_path = (
+        os.path.isabs(name)
+        or name.startswith(("./", "../", "~"))
+        or name.count("/") > 1
+        or os.path.exists(name)
+    )
+    if looks_like_path:
+        raise FileNotFoundError(
+            f"model.name_or_path {name!r} is not a model folder (it does not exist or is not "
+            "a folder); give a folder written by save_pretrained, or 'smollm2'"
+        )
+
+
+def _train(cfg: TrainRunConfig, run_dir: Path, checkpoint: Path | None) -> Path:
     from mdpo.models import load_causal_lm
 
     from .config import MDPOConfig
     from .trainer import MDPOTrainer
 
-    run_dir = resolve_run_dir(cfg.output_dir, cfg.run_name)
-    if run_dir.exists() and any(run_dir.iterdir()) and not overwrite:
-        raise FileExistsError(
-            f"run folder {os.fspath(run_dir)!r} exists and is not empty; choose another "
-            "run_name or pass --overwrite"
-        )
     objective = build_objective(cfg)
     model, tokenizer = load_causal_lm(cfg.model.name_or_path, dtype=_dtype(cfg.model.dtype))
+    from transformers import set_seed
+
+    set_seed(cfg.seed)  # the adapter's initialisation: the same run twice is the same run
     model = _adapt(model, cfg, objective.n_dims)
     args = MDPOConfig(
         output_dir=os.fspath(run_dir / "checkpoints"),
@@ -231,7 +290,9 @@ def run_training(cfg: TrainRunConfig, *, overwrite: bool = False) -> Path:
         processing_class=tokenizer,
         conditioning=_conditioning(cfg),
     )
-    result = trainer.train()
+    result = trainer.train(
+        resume_from_checkpoint=None if checkpoint is None else os.fspath(checkpoint)
+    )
     adapter_dir = run_dir / "adapter"
     trainer.save_model(os.fspath(adapter_dir))
     _atomic_write_json(run_dir / "config.json", _config_dict(cfg))
@@ -286,7 +347,13 @@ def write_run_manifest(run_dir: str | os.PathLike[str], fields: dict[str, Any]) 
     missing = [k for k in required if k not in fields]
     if missing:
         raise ValueError(f"run manifest is missing fields {missing}")
-    manifest = {"format_version": 1, **fields, "package_versions": package_versions()}
+    from mdpo.policies.loading import RUN_FORMAT_VERSION
+
+    manifest = {
+        "format_version": RUN_FORMAT_VERSION,
+        **fields,
+        "package_versions": package_versions(),
+    }
     path = Path(run_dir) / RUN_MANIFEST
     _atomic_write_json(path, manifest)
     return path

@@ -8,6 +8,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mdpo._numbers import check_finite_tree
+from mdpo._remote_code import check_remote_code
+
 __all__ = [
     "METHODS",
     "OBJECTIVE_KINDS",
@@ -199,11 +202,16 @@ class TrainRunConfig:
         return [n for d in self.dimensions for n in d.names]
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TrainRunConfig:
+    def from_dict(
+        cls, data: Mapping[str, Any], *, trust_remote_code: bool = False
+    ) -> TrainRunConfig:
         """Validate a parsed YAML mapping.
 
         Args:
             data: The mapping.
+            trust_remote_code: Accept ``trust_remote_code: true`` anywhere in the config
+                (e.g. a reward-model scorer's ``scorer_kwargs``); refused by default, the
+                command line's ``--trust-remote-code`` sets it.
 
         Returns:
             The config.
@@ -225,6 +233,10 @@ class TrainRunConfig:
             ...
             ValueError: unknown key 'modle' in the run config; allowed keys: adapter, ...
         """
+        if isinstance(data, Mapping):
+            for key, value in data.items():
+                check_finite_tree(value, str(key))
+            check_remote_code(data, "the run config", allowed=trust_remote_code)
         fields = _build(cls, data, "the run config", skip=("model", "dimensions", "adapter"))
         model = data.get("model", "smollm2")
         if isinstance(model, str):
@@ -243,29 +255,40 @@ class TrainRunConfig:
         return cls(**fields)
 
 
-def load_run_config(path: str | os.PathLike[str]) -> TrainRunConfig:
+def load_run_config(
+    path: str | os.PathLike[str], *, trust_remote_code: bool = False
+) -> TrainRunConfig:
     """Read a YAML run config with ``yaml.safe_load`` and validate it.
 
     Relative ``data`` paths are resolved against the config file's folder.
 
     Args:
         path: The YAML file.
+        trust_remote_code: Accept ``trust_remote_code: true`` in the config (the command
+            line's ``--trust-remote-code``); refused by default.
 
     Returns:
         The validated config.
 
     Raises:
         FileNotFoundError: If the file does not exist.
-        ValueError: If it is not a mapping or fails validation.
+        ValueError: If it is not valid YAML, not a mapping, or fails validation.
     """
     import yaml
 
     path = Path(path)
-    with path.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+    if not path.is_file():
+        raise FileNotFoundError(f"run config {os.fspath(path)!r} does not exist or is not a file")
+    try:
+        with path.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except yaml.YAMLError as err:
+        raise ValueError(f"{os.fspath(path)} is not valid YAML: {err}") from err
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{os.fspath(path)} is not UTF-8 text: {err}") from err
     if not isinstance(data, dict):
         raise ValueError(f"{path} must hold a YAML mapping, got {type(data).__name__}")
-    cfg = TrainRunConfig.from_dict(data)
+    cfg = TrainRunConfig.from_dict(data, trust_remote_code=trust_remote_code)
     base = path.resolve().parent
     for dim in cfg.dimensions:
         if dim.data is not None and not os.path.isabs(dim.data):

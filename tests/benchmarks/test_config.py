@@ -46,7 +46,7 @@ def test_valid_suite_roundtrips():
         (_with(epochs=3), r"suite has unknown key 'epochs'; allowed keys: \['name', 'tasks'"),
         ({"name": "s", "tasks": []}, "missing the required key 'methods'"),
         (_with(training={"step": 3}), r"training has unknown key 'step'; allowed keys: \['steps'"),
-        (_with(training={"lr": -1.0}), "training.lr must be >="),
+        (_with(training={"lr": -1.0}), "training.lr must be a real number >="),
         (
             _with(training={"lr_schedule": "step"}),
             r"training.lr_schedule must be one of \['constant', 'linear', 'cosine'\], got 'step'",

@@ -57,7 +57,7 @@ def _panacea(task: LLMTask, noise: float):
         ({"dims": {"a": {"scorer": "length"}, "b": {}}}, "exactly one of"),
         ({"eval_prompts": 0}, "eval_prompts must be an int >= 1, got 0"),
         ({"n_samples": 1}, "n_samples must be an int >= 2"),
-        ({"top_p": 1.5}, "top_p must be in [1e-06, 1.0], got 1.5"),
+        ({"top_p": 1.5}, "top_p must be a real number in [1e-06, 1], got 1.5"),
         ({"greedy": "yes"}, "greedy must be true or false, got 'yes'"),
         ({"batch_preferences": 1}, "batch_preferences must be true or false, got 1"),
         ({"tie_tolerance": {"a": -1}}, "tie_tolerance"),

@@ -11,65 +11,6 @@ import yaml
 from mdpo.cli.main import main
 
 
-@pytest.fixture
-def tiny_run(tmp_path):
-    """A tiny base model folder, three JSONL datasets and a config mapping pointing at them."""
-    from mdpo.testing import tiny_causal_lm, tiny_chat_tokenizer
-
-    base = tmp_path / "base"
-    tiny_causal_lm("llama").save_pretrained(base)
-    tiny_chat_tokenizer().save_pretrained(base)
-    data = tmp_path / "data"
-    data.mkdir()
-    rows = {
-        "pairs.jsonl": [
-            {"prompt": f"Say {w}", "response_0": "A", "response_1": "B", "a": 0, "b": 1}
-            for w in ("x", "yy", "z")
-        ],
-        "prompts.jsonl": [{"prompt": p} for p in ("Hi", "Tell me", "Why")],
-        "style.jsonl": [{"prompt": "Greet", "completion": "Dear sir."}],
-    }
-    for name, items in rows.items():
-        (data / name).write_text("".join(json.dumps(r) + "\n" for r in items))
-    config = {
-        "model": {"name_or_path": str(base)},
-        "output_dir": str(tmp_path / "runs"),
-        "run_name": "tiny",
-        "aggregator": "tche",
-        "normalize": "running",
-        "dimensions": [
-            {
-                "name": ["a", "b"],
-                "objective": "dpo",
-                "data": "data/pairs.jsonl",
-                "label_columns": {"a": "a", "b": "b"},
-                "kwargs": {"beta": 0.5},
-            },
-            {
-                "name": "concise",
-                "objective": "rlhf",
-                "data": "data/prompts.jsonl",
-                "scorer": "length",
-                "scorer_kwargs": {"unit": "chars"},
-                "kwargs": {"k": 2, "max_new_tokens": 3},
-            },
-            {"name": "formal", "objective": "sft", "data": "data/style.jsonl"},
-        ],
-        "adapter": {"r": 2},
-        "training": {
-            "max_steps": 2,
-            "per_device_train_batch_size": 2,
-            "learning_rate": 0.02,
-            "use_cpu": True,
-            "save_strategy": "no",
-            "logging_steps": 1,
-            "disable_tqdm": True,
-            "dataloader_pin_memory": False,
-        },
-    }
-    return tmp_path, config
-
-
 def _write(tmp_path, config, name="run.yaml"):
     path = tmp_path / name
     path.write_text(yaml.safe_dump(config))

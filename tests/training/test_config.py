@@ -38,7 +38,7 @@ def test_accepts_valid_fields(tmp_path):
     ("kwargs", "error", "words"),
     [
         ({"preference_sampling": "per_epoch"}, ValueError, ["preference_sampling", "per_epoch"]),
-        ({"vertex_prob": 1.5}, ValueError, ["vertex_prob", "1.5", "[0.0, 1.0]"]),
+        ({"vertex_prob": 1.5}, ValueError, ["vertex_prob", "1.5", "[0, 1]"]),
         ({"vertex_prob": "0.3"}, TypeError, ["vertex_prob"]),
         ({"ideal_margin": -0.1}, ValueError, ["ideal_margin", "-0.1"]),
         ({"fixed_preference": [0.5, 0.6]}, ValueError, ["fixed_preference", "sum"]),
