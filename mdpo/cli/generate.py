@@ -30,6 +30,8 @@ from typing import Any
 
 import torch
 
+from mdpo.cli._device import check_device
+
 __all__ = [
     "Decoding",
     "add_parser",
@@ -408,28 +410,6 @@ def _error(flag: str | None, message: str) -> int:
     return 2
 
 
-def _check_device(text: str | None) -> torch.device | str | None:
-    """``--device`` as a torch device, or an error message if it names none available."""
-    if text is None:
-        return None
-    try:
-        device = torch.device(text)
-    except (RuntimeError, ValueError) as err:
-        return f"invalid value {text!r}: not a torch device ({err}); e.g. cpu, cuda, cuda:1"
-    available = {
-        "cpu": True,
-        "cuda": torch.cuda.is_available(),
-        "mps": torch.backends.mps.is_available(),
-    }
-    if not available.get(device.type, False):
-        return f"invalid value {text!r}: no {device.type} device is available here; use cpu"
-    if device.type == "cuda" and device.index is not None:
-        count = torch.cuda.device_count()
-        if device.index >= count:
-            return f"invalid value {text!r}: this machine has {count} CUDA device(s)"
-    return device
-
-
 def _resolve_preferences(args: argparse.Namespace, manifest: Any) -> torch.Tensor | str:
     """The ``[L, m]`` preferences to use, or an error message for ``--preference``."""
     from mdpo.preferences import check_preference, named_preference
@@ -467,7 +447,7 @@ def run(args: argparse.Namespace) -> int:
     """
     from mdpo.policies import load_policy, read_run_manifest
 
-    device = _check_device(args.device)
+    device = check_device(args.device)
     if isinstance(device, str):
         return _error("--device", device)
     try:

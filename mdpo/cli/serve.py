@@ -103,8 +103,13 @@ def run(args: argparse.Namespace) -> int:
         import uvicorn
     except ImportError:
         return _error("mdpo serve needs FastAPI and uvicorn: pip install 'mdpo[serve]'")
+    from mdpo.cli._device import check_device
     from mdpo.serving.app import load_app
     from mdpo.serving.protocol import ServingLimits
+
+    device = check_device(args.device)
+    if isinstance(device, str):
+        return _error(f"argument --device: {device}")
 
     if args.threads is not None:
         import torch
@@ -117,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
             max_batch_size=args.max_batch_size,
             batch_wait_ms=args.batch_wait_ms,
         )
-        app = load_app(args.run_dir, device=args.device, limits=limits)
+        app = load_app(args.run_dir, device=device, limits=limits)
     except (ValueError, TypeError, OSError, RuntimeError) as err:
         return _error(f"argument RUN_DIR: cannot load the run {os.fspath(args.run_dir)!r}: {err}")
     print(f"mdpo serve: {args.run_dir} on http://{args.host}:{args.port}/", file=sys.stderr)

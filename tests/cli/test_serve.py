@@ -350,6 +350,9 @@ def test_cli_refuses_a_folder_that_is_not_a_run(runs, capsys):
     assert exit_.value.code == 2
     assert main(["serve", str(runs["panacea"]), "--port", "70000"]) == 2
     assert "--port" in capsys.readouterr().err
+    assert main(["serve", str(runs["panacea"]), "--device", "bogus"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mdpo serve: error: argument --device: invalid value 'bogus'")
 
 
 def test_load_test_finds_no_lost_or_mixed_answers(panacea):
@@ -385,3 +388,44 @@ def test_load_test_command_line(runs, tmp_path, capsys):
     assert table.read_text().startswith("4 requests, 2 concurrent clients, max_tokens 3")
     assert "| one at a time |" in table.read_text()
     assert json.loads(out.read_text())["answers"]["lost"] == 0
+
+
+def test_mdpo_serve_command_serves_until_stopped(runs):
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    argv = [str(Path(sys.executable).parent / "mdpo"), "serve", str(runs["panacea"])]
+    proc = subprocess.Popen(
+        [*argv, "--port", str(port), "--threads", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                models = httpx.get(f"{url}/v1/models", timeout=1).json()
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stderr.read()
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        assert models["data"][0]["id"] == "panacea"
+        body = {"messages": _user("Hi"), "preference": {"a": 1}, "max_tokens": 4}
+        reply = httpx.post(f"{url}/v1/chat/completions", json=body, timeout=60)
+        assert reply.status_code == 200 and reply.json()["preference"] == {"a": 1.0, "b": 0.0}
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    # uvicorn shuts down cleanly, then re-raises the signal it caught.
+    assert proc.returncode in (0, -signal.SIGTERM), err
+    assert f"on http://127.0.0.1:{port}/" in err and "Traceback" not in err
