@@ -307,6 +307,11 @@ class MethodConfig:
         adapter: Extra :class:`mdpo.adapters.PanaceaConfig` fields of a ``panacea`` method
             (e.g. ``{init: lora}``); ``r``, ``n_dims`` and ``target_modules`` come from the
             suite and the task.
+        reference: Where a ``prompt`` method's DPO reference log-probs come from on the LLM
+            tasks: ``"plain"`` (the reference on the plain prompt, precomputed with the data;
+            the default when the data carry them) or ``"annotated"`` (the reference on the
+            λ-annotated prompt the policy sees, one extra forward per step; the default
+            otherwise).
     """
 
     name: str
@@ -323,6 +328,7 @@ class MethodConfig:
     lr_schedule: str | None = None
     rank: int | None = None
     adapter: dict[str, Any] = dataclasses.field(default_factory=dict)
+    reference: str | None = None
 
     def __post_init__(self) -> None:
         check_run_name(self.name, "method name")
@@ -346,6 +352,17 @@ class MethodConfig:
                 f"method {self.name!r} ideal must be 'tracked' or 'given', got {self.ideal!r}"
             )
         self._check_adapter()
+        if self.reference is not None:
+            if self.kind != "prompt":
+                raise ValueError(
+                    f"method {self.name!r} has kind {self.kind!r}; reference applies to kind "
+                    f"'prompt' only, got {self.reference!r}"
+                )
+            if self.reference not in ("plain", "annotated"):
+                raise ValueError(
+                    f"method {self.name!r} reference must be 'plain' or 'annotated', got "
+                    f"{self.reference!r}"
+                )
         if self.dps_partitions is not None:
             _check_int(f"method {self.name!r} dps_partitions", self.dps_partitions, 1)
         if self.steps is not None:

@@ -12,7 +12,14 @@ optimizer step takes ``training.pref_batch`` pairs, each with its own λ; the bu
 - ``mod``: the same experts, logits mixed by λ at every decoding step
   (:class:`mdpo.policies.MODPolicy`; m forward passes per token at evaluation);
 - ``dps``: one plain LoRA per Das–Dennis grid point (K = 5 for m = 2, K = 6 for m = 3),
-  ``steps // K`` steps each at its fixed λ with the method's aggregator.
+  ``steps // K`` steps each at its fixed λ with the method's aggregator;
+- ``prompt``: one plain LoRA of rank k + m conditioned through the prompt (Rewards-in-Context
+  style): every pair's prompt starts with ``Preference weights: name=value, ...`` for its
+  sampled λ (:class:`mdpo.conditioning.PromptConditioning`), trained like Panacea (same λ
+  draws, aggregator and steps). Its DPO reference log-probs are those of the plain prompt,
+  precomputed with the data (``reference: plain``, the default where the data carry them),
+  or of the λ-annotated prompt the policy sees, computed at every step
+  (``reference: annotated``, the default on data without them, such as the ``hf`` kind).
 
 RS and MOD share their experts when they are trained identically: experts are cached under
 ``<out>/cache/experts/<key>`` (key: task parameters, training settings, seed, dimension).
@@ -24,7 +31,9 @@ safetensors) and a ``run.json`` manifest (:func:`mdpo.training.write_run_manifes
 
 - Panacea: ``"method": "panacea"``, ``"adapter_paths": {"adapter": "adapter"}``;
 - RS / MOD: ``"method": "rs"`` / ``"mod"``, ``"experts": {dim: "experts/<dim>"}``;
-- DPS: ``"method": "dps"``, ``"grid": [[λ...], ...]``, ``"adapters": ["members/<k>", ...]``.
+- DPS: ``"method": "dps"``, ``"grid": [[λ...], ...]``, ``"adapters": ["members/<k>", ...]``;
+- prompt conditioning: ``"method": "lora"``, ``"conditioning": "prompt"``,
+  ``"adapter_paths": {"adapter": "adapter"}``.
 
 Paths are relative to the run folder; the base model is ``base_model``.
 """
@@ -97,6 +106,7 @@ def train_adapter(
     aggregator_kwargs: dict[str, Any] | None = None,
     vertex_prob: float = 0.0,
     fixed_preference: list[float] | None = None,
+    conditioning: Any = None,
     label: str = "",
     workdir: str | os.PathLike[str],
 ) -> TrainLog:
@@ -113,6 +123,8 @@ def train_adapter(
         aggregator_kwargs: Its keyword arguments.
         vertex_prob: Share of vertex λ draws.
         fixed_preference: Train at this λ ``[m]`` instead of sampling.
+        conditioning: How λ reaches the model (:mod:`mdpo.conditioning`); the trainer's
+            default (the adapter for Panacea, none for a LoRA) when None.
         label: Stored in the log.
         workdir: Trainer output folder (nothing is checkpointed there).
 
@@ -156,7 +168,9 @@ def train_adapter(
         use_cpu=task.device.type == "cpu",
         dataloader_num_workers=0,
     )
-    trainer = MDPOTrainer(model, args, objective, data, processing_class=task.tokenizer)
+    trainer = MDPOTrainer(
+        model, args, objective, data, processing_class=task.tokenizer, conditioning=conditioning
+    )
     trainer.remove_callback(PrinterCallback)  # the logs go into the TrainLog, not stdout
     start = time.perf_counter()
     result = trainer.train()
@@ -328,10 +342,60 @@ def _train(
             "adapters": paths,
         }
         return DPSPolicy(grid, members, names), logs, fields
+    if method.kind == "prompt":
+        return _prompt(method, task, data, training, seed, run_dir)
     raise ValueError(
         f"method {method.name!r} has kind {method.kind!r}, which the LLM task does not train; "
         f"allowed: {list(task.method_kinds)}"
     )
+
+
+def _prompt(
+    method: MethodConfig, task: Any, data: Any, training: TrainingConfig, seed: int, run_dir: Path
+) -> tuple[Any, list[TrainLog], dict[str, Any]]:
+    """The prompt-conditioned LoRA (see the module docstring)."""
+    from mdpo.conditioning import PromptConditioning
+    from mdpo.objectives import reference_column
+    from mdpo.policies import PromptConditionedPolicy, TextCondition
+
+    m, names = task.n_dims, task.dim_names
+    precomputed = [reference_column(c) for c in ("response_0", "response_1")]
+    has_plain = all(c in data.column_names for c in precomputed)
+    reference = method.reference or ("plain" if has_plain else "annotated")
+    if reference == "annotated" and has_plain:
+        data = data.remove_columns(precomputed)
+    elif reference == "plain" and not has_plain:
+        raise ValueError(
+            f"method {method.name!r}: reference 'plain' needs the reference log-probs of the "
+            f"plain prompt precomputed with the task's data (the smollm kind), which lacks "
+            f"{precomputed}; use reference: annotated"
+        )
+    torch.manual_seed(_seed(seed, method.name, "init"))
+    model = _lora(task, training.rank + m)
+    with tempfile.TemporaryDirectory() as work:
+        log = train_adapter(
+            model,
+            task,
+            data,
+            steps=training.steps,
+            training=training,
+            seed=seed,
+            aggregator=method.aggregator,
+            aggregator_kwargs=method.aggregator_kwargs,
+            vertex_prob=training.vertex_prob,
+            conditioning=PromptConditioning(names),
+            label="prompt",
+            workdir=work,
+        )
+    _save(model, run_dir / "adapter")
+    fields = {
+        "method": "lora",
+        "conditioning": "prompt",
+        "reference": reference,
+        "adapter_paths": {"adapter": "adapter"},
+    }
+    policy = PromptConditionedPolicy(model, m, names, TextCondition(names))
+    return policy.eval(), [log], fields
 
 
 def run_llm_method(

@@ -377,7 +377,7 @@ class LLMTask:
 
     has_logits: ClassVar[bool] = True
     objectives: ClassVar[tuple[str, ...]] = ("dpo",)
-    method_kinds: ClassVar[tuple[str, ...]] = ("panacea", "rs", "dps", "mod")
+    method_kinds: ClassVar[tuple[str, ...]] = ("panacea", "rs", "dps", "mod", "prompt")
     """Method kinds trained on this task (prompt conditioning is not wired for text yet)."""
     language_model: ClassVar[bool] = True
 
@@ -624,22 +624,28 @@ class LLMTask:
         keeps the policy's current λ.
         """
         from mdpo.data import sequence_logps
+        from mdpo.policies import PromptConditionedPolicy
 
         size = self.config.gen_batch_size
         answers: list[str] = []
         ratios: list[torch.Tensor] = []
         finished: list[bool] = []
+        # A prompt-conditioned policy reads λ from the text: its model answers the annotated
+        # prompts, and its KL is measured against the reference on the same annotated text.
+        conditioned = isinstance(policy, PromptConditionedPolicy)
+        runner = policy.model if conditioned else policy
         for chunk, start in enumerate(range(0, len(prompts), size)):
             if rows is not None:
                 policy.set_preference(rows[start : start + size])
-            batch = self._encode(prompts[start : start + size])
-            generated = self._generate(policy, batch, chunk)
+            texts = list(prompts[start : start + size])
+            batch = self._encode(policy.condition(texts) if conditioned else texts)
+            generated = self._generate(runner, batch, chunk)
             attention, completion = self._completion(generated, batch)
             t = batch["input_ids"].shape[1]
             texts = self.tokenizer.batch_decode(generated[:, t:], skip_special_tokens=True)
             answers.extend(text.strip() for text in texts)
             finished.extend((generated[:, t:] == self.tokenizer.eos_token_id).any(dim=1).tolist())
-            own, _ = sequence_logps(_LogitsView(policy), generated, attention, completion)
+            own, _ = sequence_logps(_LogitsView(runner), generated, attention, completion)
             ref, _ = sequence_logps(self.reference, generated, attention, completion)
             ratios.append((own - ref).double().cpu())
         return answers, torch.cat(ratios), finished

@@ -5,7 +5,12 @@ from .dps import DPSPolicy
 from .loading import POLICY_METHODS, RunManifest, load_policy, read_run_manifest
 from .mod import MODPolicy
 from .panacea import PanaceaPolicy
-from .prompt_conditioned import PromptConditionedPolicy, append_preference, preference_prompt
+from .prompt_conditioned import (
+    PromptConditionedPolicy,
+    TextCondition,
+    append_preference,
+    preference_prompt,
+)
 from .rewarded_soups import RSPolicy
 
 __all__ = [
@@ -17,6 +22,7 @@ __all__ = [
     "PromptConditionedPolicy",
     "RSPolicy",
     "RunManifest",
+    "TextCondition",
     "append_preference",
     "load_policy",
     "preference_prompt",

@@ -57,6 +57,7 @@ from torch import nn
 from mdpo._paths import resolve_inside
 
 from .base import PreferenceConditionedPolicy
+from .prompt_conditioned import TextCondition
 
 __all__ = [
     "POLICY_METHODS",
@@ -354,27 +355,10 @@ def _lora(manifest: RunManifest, dtype: torch.dtype, device: Any) -> tuple[Any, 
     base, tokenizer = _base(manifest, dtype, device)
     model = _peft(base, [adapter]).merge_and_unload().eval()
     if lam is None:
-        condition = _TextCondition(manifest.dim_names)
+        condition = TextCondition(manifest.dim_names)
         policy = PromptConditionedPolicy(model, manifest.n_dims, manifest.dim_names, condition)
         return policy, tokenizer
     return DPSPolicy(lam[None], [model], manifest.dim_names), tokenizer
-
-
-class _TextCondition:
-    """``condition(prompts, λ)`` of a prompt-conditioned LM: λ goes into each prompt's text.
-
-    λ ``[m]`` applies to every prompt, ``[B, m]`` one row per prompt; the wording is
-    :class:`mdpo.conditioning.PromptConditioning`'s, as in training.
-    """
-
-    def __init__(self, dim_names: Sequence[str]) -> None:
-        from mdpo.conditioning import PromptConditioning
-
-        self._conditioning = PromptConditioning(dim_names)
-
-    def __call__(self, prompts: Sequence[Any], preference: torch.Tensor) -> list[Any]:
-        rows = preference if preference.dim() == 2 else preference.expand(len(prompts), -1)
-        return self._conditioning.format_prompts(list(prompts), rows)
 
 
 class _AdapterView(nn.Module):

@@ -10,7 +10,7 @@ from torch import nn
 
 from .base import PreferenceConditionedPolicy
 
-__all__ = ["PromptConditionedPolicy", "append_preference", "preference_prompt"]
+__all__ = ["PromptConditionedPolicy", "TextCondition", "append_preference", "preference_prompt"]
 
 
 def preference_prompt(preference: torch.Tensor, dim_names: Sequence[str]) -> str:
@@ -47,6 +47,35 @@ def append_preference(inputs: torch.Tensor, preference: torch.Tensor) -> torch.T
     if lam.dim() == 2:
         lam = lam.view(lam.shape[0], *([1] * (inputs.dim() - 2)), lam.shape[-1])
     return torch.cat([inputs, lam.expand(*inputs.shape[:-1], lam.shape[-1])], dim=-1)
+
+
+class TextCondition:
+    r"""``condition(prompts, λ)`` of a prompt-conditioned language model: λ goes into the text.
+
+    The wording is :class:`mdpo.conditioning.PromptConditioning`'s, as in training: a string
+    prompt gets the line ``Preference weights: name=value, ...`` and a blank line in front; a
+    conversation gets it in its system message. λ ``[m]`` applies to every prompt, ``[B, m]``
+    one row per prompt.
+
+    Args:
+        dim_names: The m dimension names, in λ's order.
+
+    Example:
+        >>> import torch
+        >>> from mdpo.policies import TextCondition
+        >>> TextCondition(["helpful", "concise"])(["Hi"], torch.tensor([0.25, 0.75]))
+        ['Preference weights: helpful=0.25, concise=0.75.\n\nHi']
+    """
+
+    def __init__(self, dim_names: Sequence[str]) -> None:
+        from mdpo.conditioning import PromptConditioning
+
+        self._conditioning = PromptConditioning(dim_names)
+
+    def __call__(self, prompts: Sequence[Any], preference: torch.Tensor) -> list[Any]:
+        """The prompts rewritten for λ (``[m]`` for all, or ``[B, m]`` one per prompt)."""
+        rows = preference if preference.dim() == 2 else preference.expand(len(prompts), -1)
+        return self._conditioning.format_prompts(list(prompts), rows)
 
 
 class PromptConditionedPolicy(PreferenceConditionedPolicy):

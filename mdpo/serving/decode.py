@@ -109,7 +109,11 @@ def _decode_group(policy: Any, tokenizer: Any, rows: list[Row]) -> list[Completi
     policy.set_preference(lam if policy.batched else lam[0])
     chats: list[Any] = [list(row.messages) for row in rows]
     if isinstance(policy, PromptConditionedPolicy):
-        chats = policy.condition(chats)
+        # A lone user message is conditioned as a string prompt, as the benchmark trains it
+        # (λ's line in front of the message, the template's default system prompt kept).
+        chats = policy.condition(
+            [c[0]["content"] if len(c) == 1 and c[0]["role"] == "user" else c for c in chats]
+        )
     encoded = encode_chats(tokenizer, chats)
     device = next(policy.model.parameters()).device
     ids, mask = _left_pad(encoded, tokenizer.pad_token_id, device)

@@ -191,3 +191,13 @@ def test_method_overrides_reach_the_training_settings():
     assert (p.rank, r.rank) == (4, suite.training.rank)
     panacea = suite.methods[0].panacea_config(p.rank, 2, None)
     assert panacea.total_rank == 4 + 2 * 3 == r.rank + 2
+
+
+def test_reference_applies_to_prompt_methods_only():
+    from mdpo.benchmarks.config import MethodConfig
+
+    assert MethodConfig(name="p", kind="prompt", reference="annotated").reference == "annotated"
+    with pytest.raises(ValueError, match="reference applies to kind 'prompt' only"):
+        MethodConfig(name="x", kind="panacea", reference="plain")
+    with pytest.raises(ValueError, match="reference must be 'plain' or 'annotated', got 'both'"):
+        MethodConfig(name="p", kind="prompt", reference="both")

@@ -42,6 +42,7 @@ methods:
   - {{name: mod, kind: mod, objective: dpo}}
   - {{name: dps, kind: dps, aggregator: ls, objective: dpo, dps_partitions: 1}}
   - {{name: prompt, kind: prompt, objective: dpo}}
+  - {{name: prompt-ann, kind: prompt, objective: dpo, reference: annotated}}
 """
 
 
@@ -60,8 +61,7 @@ def test_results_carry_the_llm_fields(suite_run):
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert json.loads((out / "failures.json").read_text()) == {}
     task = results["tasks"]["llm2"]
-    # The prompt-conditioned method is not wired for text: skipped, not failed.
-    assert set(task["methods"]) == {"p-ls", "rs", "mod", "dps"}
+    assert set(task["methods"]) == {"p-ls", "rs", "mod", "dps", "prompt", "prompt-ann"}
     assert task["true_front"] is None
     decoding = results["decoding"]["llm2"]
     assert decoding["mode"] == "sampling" and decoding["max_new_tokens"] == 6
@@ -145,7 +145,7 @@ def test_fronts_are_rescored_by_independent_judges(suite_run):
         "kwargs": {"unit": "words", "sign": -1},
     }
     assert judges["dimensions"] == ["concise", "verbose"]
-    assert set(judges["methods"]) == {"p-ls", "rs", "mod", "dps"}
+    assert set(judges["methods"]) == {"p-ls", "rs", "mod", "dps", "prompt", "prompt-ann"}
     for name, method in task["methods"].items():
         part = method["seeds"]["0"]
         judged = torch.tensor(part["llm"]["judge_per_prompt"], dtype=torch.float64)
@@ -165,12 +165,25 @@ def test_fronts_are_rescored_by_independent_judges(suite_run):
 
 
 def test_each_saved_run_loads_back_and_reproduces_its_answers(suite_run, tiny_lm_dir):
-    from mdpo.policies import DPSPolicy, MODPolicy, PanaceaPolicy, RSPolicy, load_policy
+    from mdpo.policies import (
+        DPSPolicy,
+        MODPolicy,
+        PanaceaPolicy,
+        PromptConditionedPolicy,
+        RSPolicy,
+        load_policy,
+    )
 
     cfg, out = suite_run
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     task = load_suite(cfg).tasks[0].build()
-    kinds = {"p-ls": PanaceaPolicy, "rs": RSPolicy, "mod": MODPolicy, "dps": DPSPolicy}
+    kinds = {
+        "p-ls": PanaceaPolicy,
+        "rs": RSPolicy,
+        "mod": MODPolicy,
+        "dps": DPSPolicy,
+        "prompt": PromptConditionedPolicy,
+    }
     for name, kind in kinds.items():
         run_dir = run_dir_for(out, "llm2", name, 0)
         manifest = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
@@ -185,6 +198,27 @@ def test_each_saved_run_loads_back_and_reproduces_its_answers(suite_run, tiny_lm
         assert [r.answers[:2] for r in evals] == examples["answers"]
     dps = json.loads((run_dir_for(out, "llm2", "dps", 0) / "run.json").read_text())
     assert dps["grid"] == [[0.0, 1.0], [1.0, 0.0]] and dps["adapters"] == ["members/0", "members/1"]
+
+
+def test_prompt_conditioning_trains_on_annotated_prompts_with_either_reference(suite_run):
+    """The prompt method records its reference; the two references train differently."""
+    from mdpo.policies import load_policy
+
+    cfg, out = suite_run
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    methods = results["tasks"]["llm2"]["methods"]
+    curves = {}
+    for name, reference in (("prompt", "plain"), ("prompt-ann", "annotated")):
+        manifest = json.loads((run_dir_for(out, "llm2", name, 0) / "run.json").read_text())
+        assert manifest["method"] == "lora" and manifest["conditioning"] == "prompt"
+        assert manifest["reference"] == reference
+        curves[name] = methods[name]["seeds"]["0"]["logs"][0]["curve"]
+    # Same data, λ draws and initialisation: only the reference log-probs differ.
+    assert curves["prompt"] != curves["prompt-ann"]
+    policy, tokenizer = load_policy(run_dir_for(out, "llm2", "prompt", 0))
+    policy.set_preference([0.25, 0.75])
+    (text,) = policy.condition(["Hi"])
+    assert text.startswith("Preference weights: concise=0.25, verbose=0.75.")
 
 
 def test_rs_and_mod_share_experts_and_a_rerun_resumes(suite_run, capsys):
@@ -204,7 +238,7 @@ def test_rs_and_mod_share_experts_and_a_rerun_resumes(suite_run, capsys):
     parts = sorted((out / "parts").rglob("*.json"))
     stamps = [p.stat().st_mtime_ns for p in parts]
     assert main(["bench", "run", str(cfg), "--out", str(out)]) == 0
-    assert "0 computed, 4 resumed" in capsys.readouterr().out
+    assert "0 computed, 6 resumed" in capsys.readouterr().out
     assert [p.stat().st_mtime_ns for p in parts] == stamps  # nothing was retrained
 
 
@@ -276,7 +310,7 @@ def test_tuning_table_rescores_stored_answers_with_the_judges(suite_run, capsys)
         expected = [sum(w) / len(w) for w in words]
         assert [p[0] for p in judged[name]["points"]] == pytest.approx(expected)
     rows = sweep_rows(results)
-    assert {r["method"] for r in rows} == {"p-ls", "rs", "mod", "dps"}
+    assert {r["method"] for r in rows} == {"p-ls", "rs", "mod", "dps", "prompt", "prompt-ann"}
     table = sweep_table(rows)
     assert table.count("\n") == len(rows) + 1 and "| HV (judges) |" in table
     assert "stored answers to 2 of 3 prompts" in capsys.readouterr().err

@@ -53,14 +53,17 @@ def test_a_batch_answers_each_row_as_it_would_alone(panacea, temperature):
     assert {c.finish_reason for c in together} <= {"stop", "length"}
 
 
-def test_greedy_answers_equal_mdpo_generate(panacea):
+@pytest.mark.parametrize("kind", ["panacea", "prompt"])
+def test_greedy_answers_equal_mdpo_generate(runs, kind):
     from mdpo.cli.generate import Decoding, generate_answers
+    from mdpo.policies import load_policy
 
-    policy, tokenizer = panacea
+    policy, tokenizer = load_policy(runs[kind])
     lams = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     expected = generate_answers(policy, tokenizer, PROMPTS, lams, Decoding(max_new_tokens=8))
     rows = [Row(_user(p), lam, 8) for p in PROMPTS for lam in lams]
     got = [c.text for c in decode(policy, tokenizer, rows)]
+    assert len(set(got)) > 1
     assert got == [text for row in expected for text in row]
 
 
