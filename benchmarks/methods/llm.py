@@ -284,20 +284,7 @@ def _train(
             task.make_model(),
             method.panacea_config(training.rank, m, task.target_modules),
         )
-        with tempfile.TemporaryDirectory() as work:
-            log = train_adapter(
-                model,
-                task,
-                data,
-                steps=training.steps,
-                training=training,
-                seed=seed,
-                aggregator=method.aggregator,
-                aggregator_kwargs=method.aggregator_kwargs,
-                vertex_prob=training.vertex_prob,
-                label="panacea",
-                workdir=work,
-            )
+        log = _train_sampled(model, method, task, data, training, seed, "panacea")
         _save(model, run_dir / "adapter")
         fields = {"adapter_paths": {"adapter": "adapter"}}
         return PanaceaPolicy(model, m, names).eval(), [log], fields
@@ -350,6 +337,34 @@ def _train(
     )
 
 
+def _train_sampled(
+    model: Any,
+    method: MethodConfig,
+    task: Any,
+    data: Any,
+    training: TrainingConfig,
+    seed: int,
+    label: str,
+    conditioning: Any = None,
+) -> TrainLog:
+    """Train one model on λ sampled per pair (Panacea, prompt conditioning)."""
+    with tempfile.TemporaryDirectory() as work:
+        return train_adapter(
+            model,
+            task,
+            data,
+            steps=training.steps,
+            training=training,
+            seed=seed,
+            aggregator=method.aggregator,
+            aggregator_kwargs=method.aggregator_kwargs,
+            vertex_prob=training.vertex_prob,
+            conditioning=conditioning,
+            label=label,
+            workdir=work,
+        )
+
+
 def _prompt(
     method: MethodConfig, task: Any, data: Any, training: TrainingConfig, seed: int, run_dir: Path
 ) -> tuple[Any, list[TrainLog], dict[str, Any]]:
@@ -372,21 +387,9 @@ def _prompt(
         )
     torch.manual_seed(_seed(seed, method.name, "init"))
     model = _lora(task, training.rank + m)
-    with tempfile.TemporaryDirectory() as work:
-        log = train_adapter(
-            model,
-            task,
-            data,
-            steps=training.steps,
-            training=training,
-            seed=seed,
-            aggregator=method.aggregator,
-            aggregator_kwargs=method.aggregator_kwargs,
-            vertex_prob=training.vertex_prob,
-            conditioning=PromptConditioning(names),
-            label="prompt",
-            workdir=work,
-        )
+    log = _train_sampled(
+        model, method, task, data, training, seed, "prompt", PromptConditioning(names)
+    )
     _save(model, run_dir / "adapter")
     fields = {
         "method": "lora",

@@ -204,7 +204,7 @@ def test_prompt_conditioning_trains_on_annotated_prompts_with_either_reference(s
     """The prompt method records its reference; the two references train differently."""
     from mdpo.policies import load_policy
 
-    cfg, out = suite_run
+    _cfg, out = suite_run
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     methods = results["tasks"]["llm2"]["methods"]
     curves = {}
@@ -215,7 +215,7 @@ def test_prompt_conditioning_trains_on_annotated_prompts_with_either_reference(s
         curves[name] = methods[name]["seeds"]["0"]["logs"][0]["curve"]
     # Same data, λ draws and initialisation: only the reference log-probs differ.
     assert curves["prompt"] != curves["prompt-ann"]
-    policy, tokenizer = load_policy(run_dir_for(out, "llm2", "prompt", 0))
+    policy, _tokenizer = load_policy(run_dir_for(out, "llm2", "prompt", 0))
     policy.set_preference([0.25, 0.75])
     (text,) = policy.condition(["Hi"])
     assert text.startswith("Preference weights: concise=0.25, verbose=0.75.")
