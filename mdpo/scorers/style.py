@@ -1,0 +1,220 @@
+"""Ten chat styles, one scorer each: MiniLM embeddings with a logistic probe, length for concise.
+
+The ten dimensions are those of the Panacea paper's chat experiment (:data:`STYLES`). Each
+style except ``concise`` is scored by a logistic-regression probe on the answer's
+all-MiniLM-L6-v2 sentence embedding (the model of :class:`~mdpo.scorers.RelevanceScorer`),
+fitted once per process on a labelled exemplar set shipped with the package
+(``data/style_train.jsonl``); ``concise`` is the negated word count of
+:class:`~mdpo.scorers.LengthScorer`.
+
+The exemplars are chat answers written for this project: for each style, 30 prompts, each
+with one answer in the style and one neutral or opposite answer on the same prompt, so that
+the probe learns the style rather than the topic. A separate set (``data/style_validation.jsonl``,
+20 other prompts per style on other topics, written independently) is never used to build the
+scorers; :mod:`mdpo.scorers.style_validation` reports the AUROC of each scorer on it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from importlib import resources
+from typing import Any, NamedTuple
+
+import torch
+
+from .base import Scorer
+from .length import LengthScorer
+from .registry import register_scorer
+from .relevance import _load, encode, minilm_path
+
+__all__ = ["PROBE_C", "STYLES", "StyleScorer", "load_style_exemplars"]
+
+STYLES = (
+    "humorous",
+    "philosophical",
+    "sycophantic",
+    "helpful",
+    "concise",
+    "creative",
+    "formal",
+    "expert",
+    "pleasant",
+    "uplifting",
+)
+"""The ten style names, in the order of the Panacea paper's chat experiment."""
+
+PROBE_C = 10.0
+"""Inverse L2 strength of the logistic probes. Chosen once among 0.1, 1, 10 and 100 by the
+mean AUROC over styles of 5-fold cross-validation on the *training* exemplars, folds grouped
+by prompt (0.95 at C = 10); the validation set played no part."""
+
+_SPLITS = {"train": "style_train.jsonl", "validation": "style_validation.jsonl"}
+_CONCISE_FLOOR = 1
+_FIT_BATCH = 64  # the training exemplars are embedded this many at a time, whatever batch_size
+
+
+def _check_style(style: Any) -> str:
+    if not isinstance(style, str):
+        raise TypeError(f"style must be a str, one of {list(STYLES)}; got {style!r}")
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {list(STYLES)}, got {style!r}")
+    return style
+
+
+@functools.lru_cache(maxsize=2)
+def _read(split: str) -> tuple[dict[str, Any], ...]:
+    text = resources.files(__package__).joinpath("data", _SPLITS[split]).read_text("utf-8")
+    return tuple(json.loads(line) for line in text.splitlines() if line.strip())
+
+
+def load_style_exemplars(split: str = "train", style: str | None = None) -> list[dict[str, Any]]:
+    """The labelled style exemplars shipped with the package.
+
+    Each record is ``{"style": ..., "label": 1 or 0, "prompt": ..., "answer": ...}``: label
+    1 for an answer in the style, 0 for a neutral or opposite answer to the same prompt.
+
+    Args:
+        split: ``"train"`` (the probes are fitted on it: 30 prompts per style) or
+            ``"validation"`` (20 other prompts per style; never used to build the scorers).
+        style: One of :data:`STYLES`, or ``None`` for all.
+
+    Returns:
+        Fresh dicts, in file order.
+
+    Raises:
+        ValueError: If ``split`` or ``style`` is unknown.
+        TypeError: If ``style`` is not a str or None.
+
+    Example:
+        >>> from mdpo.scorers import load_style_exemplars
+        >>> rows = load_style_exemplars("train", "formal")
+        >>> len(rows), sum(r["label"] for r in rows), sorted(rows[0])
+        (60, 30, ['answer', 'label', 'prompt', 'style'])
+    """
+    if split not in _SPLITS:
+        raise ValueError(f"split must be one of {list(_SPLITS)}, got {split!r}")
+    if style is not None:
+        _check_style(style)
+    return [dict(r) for r in _read(split) if style is None or r["style"] == style]
+
+
+@functools.lru_cache(maxsize=4)
+def _train_embeddings(path: str, device: str | None) -> torch.Tensor:
+    """MiniLM embeddings ``[N, 384]`` (float64, CPU) of every training answer, in file order."""
+    answers = [r["answer"] for r in _read("train")]
+    with torch.inference_mode():
+        emb = encode(_load(path, device), answers, batch_size=_FIT_BATCH)
+    return emb.detach().to(device="cpu", dtype=torch.float64)
+
+
+class _Probe(NamedTuple):
+    """A fitted probe: ``score = embedding @ weight + bias``; ``empty`` for blank answers."""
+
+    weight: torch.Tensor
+    bias: float
+    empty: float
+
+
+@functools.lru_cache(maxsize=32)
+def _probe(style: str, path: str, device: str | None) -> _Probe:
+    """Fit the logistic probe of ``style`` on its training exemplars (once per process)."""
+    from sklearn.linear_model import LogisticRegression
+
+    rows = _read("train")
+    index = [i for i, r in enumerate(rows) if r["style"] == style]
+    x = _train_embeddings(path, device)[index].numpy()
+    y = [rows[i]["label"] for i in index]
+    fit = LogisticRegression(C=PROBE_C, max_iter=5000).fit(x, y)
+    weight = torch.from_numpy(fit.coef_[0].copy())
+    bias = float(fit.intercept_[0])
+    # A blank answer shows no style: it gets the lowest score of any training exemplar.
+    empty = float((torch.from_numpy(x) @ weight).min()) + bias
+    return _Probe(weight, bias, empty)
+
+
+@register_scorer("style")
+class StyleScorer(Scorer):
+    """How strongly an answer shows one of ten chat styles; higher is more of the style.
+
+    - Every style but ``concise``: the log-odds (unbounded; roughly −10 to 10 on chat
+      answers) of a logistic-regression probe (scikit-learn, L2, ``C =`` :data:`PROBE_C`)
+      on the answer's L2-normalised all-MiniLM-L6-v2 embedding, fitted on the style's
+      training exemplars (:func:`load_style_exemplars`) the first time the style is scored
+      and then cached for the process. Fitting is deterministic; so are the scores, up to
+      float rounding between batch compositions (about 1e-5). Answers that are empty or
+      whitespace score the lowest log-odds of any training exemplar of the style, so a
+      blank answer never beats a real one that lacks the style.
+    - ``concise``: ``−max(words, 1)``, :class:`~mdpo.scorers.LengthScorer` with
+      ``unit="words"`` and ``floor=1`` (an empty answer ties a one-word answer). For another
+      unit, use ``get_scorer("length", ...)`` directly.
+
+    The prompt is not used: all ten score the answer alone (for ``helpful``, adding the
+    MiniLM prompt–answer cosine did not improve the cross-validated AUROC on the training
+    exemplars). The instance's ``name`` is the style, so ten scorers name ten dimensions.
+    The embedding model is loaded on first use, not at import or construction.
+
+    Args:
+        style: One of :data:`STYLES`.
+        model_path: A sentence-transformers folder; defaults to the bundled all-MiniLM-L6-v2
+            (:func:`~mdpo.scorers.minilm_path`).
+        batch_size: Texts per forward pass.
+        device: ``"cpu"``, ``"cuda"``...; ``None`` lets sentence-transformers choose.
+
+    Raises:
+        ValueError: If ``style`` is not one of :data:`STYLES` (the message lists them), or
+            ``batch_size`` is not a positive int.
+        TypeError: If ``style`` is not a str.
+
+    Example:
+        >>> from mdpo.scorers import get_scorer
+        >>> formal = get_scorer("style", style="formal")
+        >>> s = formal(["How do I ask for a day off?"] * 2,
+        ...            ["I would advise submitting a written request to your manager.",
+        ...             "just text ur boss lol, say u need a day"])
+        >>> formal.name, bool(s[0] > s[1])
+        ('formal', True)
+        >>> get_scorer("style", style="concise")(["q", "q"], ["Yes.", "Yes, I think so."])
+        tensor([-1., -4.])
+    """
+
+    name = "style"
+
+    def __init__(
+        self,
+        style: str,
+        *,
+        model_path: str | os.PathLike[str] | None = None,
+        batch_size: int = 64,
+        device: str | None = None,
+    ) -> None:
+        self.style = _check_style(style)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        self.name = self.style  # the dimension name
+        self.model_path = os.fspath(model_path) if model_path is not None else None
+        self.batch_size = batch_size
+        self.device = device
+        self._length = LengthScorer(unit="words", floor=_CONCISE_FLOOR)
+
+    def _path(self) -> str:
+        return self.model_path if self.model_path is not None else str(minilm_path())
+
+    @property
+    def model(self) -> Any:
+        """The ``SentenceTransformer``, loaded on first use and shared across instances."""
+        return _load(self._path(), self.device)
+
+    def _score(self, prompts: list[str], completions: list[str]) -> torch.Tensor:
+        if self.style == "concise":
+            return self._length(prompts, completions)
+        probe = _probe(self.style, self._path(), self.device)
+        with torch.inference_mode():
+            emb = encode(self.model, completions, batch_size=self.batch_size)
+        scores = emb.detach().to(device="cpu", dtype=torch.float64) @ probe.weight + probe.bias
+        blank = torch.tensor([not c.strip() for c in completions])
+        return torch.where(blank, torch.full_like(scores, probe.empty), scores)
+
+    def __repr__(self) -> str:
+        return f"StyleScorer(style={self.style!r})"
