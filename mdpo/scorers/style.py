@@ -7,11 +7,12 @@ fitted once per process on a labelled exemplar set shipped with the package
 (``data/style_train.jsonl``); ``concise`` is the negated word count of
 :class:`~mdpo.scorers.LengthScorer`.
 
-The exemplars are chat answers written for this project: for each style, 30 prompts, each
-with one answer in the style and one neutral or opposite answer on the same prompt, so that
-the probe learns the style rather than the topic. A separate set (``data/style_validation.jsonl``,
-20 other prompts per style on other topics, written independently) is never used to build the
-scorers; :mod:`mdpo.scorers.style_validation` reports the AUROC of each scorer on it.
+The exemplars are chat answers written for this project: for each style, 30 prompts (60 for
+``humorous``), each with one answer in the style and one neutral or opposite answer on the
+same prompt, so that the probe learns the style rather than the topic. A separate set
+(``data/style_validation.jsonl``: 20 other prompts per style, 40 for ``humorous``, on other
+topics, written independently) is never used to build the scorers;
+:mod:`mdpo.scorers.style_validation` reports the AUROC of each scorer on it.
 """
 
 from __future__ import annotations
@@ -46,9 +47,10 @@ STYLES = (
 """The ten style names, in the order of the Panacea paper's chat experiment."""
 
 PROBE_C = 10.0
-"""Inverse L2 strength of the logistic probes. Chosen once among 0.1, 1, 10 and 100 by the
-mean AUROC over styles of 5-fold cross-validation on the *training* exemplars, folds grouped
-by prompt (0.95 at C = 10); the validation set played no part."""
+"""Inverse L2 strength of the logistic probes. Chosen among 0.1, 1, 10 and 100 by the mean
+over the nine probed styles of the 5-fold cross-validated AUROC on the *training* exemplars,
+folds grouped by prompt (:func:`mdpo.scorers.style_validation.probe_c_selection`: 0.959,
+0.966, 0.970, 0.970; C = 10 by a hair); the validation set played no part."""
 
 _SPLITS = {"train": "style_train.jsonl", "validation": "style_validation.jsonl"}
 _CONCISE_FLOOR = 1
@@ -76,8 +78,9 @@ def load_style_exemplars(split: str = "train", style: str | None = None) -> list
     1 for an answer in the style, 0 for a neutral or opposite answer to the same prompt.
 
     Args:
-        split: ``"train"`` (the probes are fitted on it: 30 prompts per style) or
-            ``"validation"`` (20 other prompts per style; never used to build the scorers).
+        split: ``"train"`` (the probes are fitted on it: 30 prompts per style, 60 for
+            ``humorous``) or ``"validation"`` (20 other prompts per style, 40 for
+            ``humorous``; never used to fit the scorers).
         style: One of :data:`STYLES`, or ``None`` for all.
 
     Returns:
@@ -106,6 +109,20 @@ def _train_embeddings(path: str, device: str | None) -> torch.Tensor:
     answers = [r["answer"] for r in _read("train")]
     with torch.inference_mode():
         emb = encode(_load(path, device), answers, batch_size=_FIT_BATCH)
+    return emb.detach().to(device="cpu", dtype=torch.float64)
+
+
+@functools.lru_cache(maxsize=2)
+def _embed_batch(
+    path: str, device: str | None, batch_size: int, texts: tuple[str, ...]
+) -> torch.Tensor:
+    """Embeddings ``[n, 384]`` (float64, CPU) of one batch of answers.
+
+    Cached per batch: the nine probed styles scoring the same answers one after another
+    embed them once, with exactly the same result as embedding them nine times.
+    """
+    with torch.inference_mode():
+        emb = encode(_load(path, device), list(texts), batch_size=batch_size)
     return emb.detach().to(device="cpu", dtype=torch.float64)
 
 
@@ -145,7 +162,9 @@ class StyleScorer(Scorer):
       and then cached for the process. Fitting is deterministic; so are the scores, up to
       float rounding between batch compositions (about 1e-5). Answers that are empty or
       whitespace score the lowest log-odds of any training exemplar of the style, so a
-      blank answer never beats a real one that lacks the style.
+      blank answer never beats a real one that lacks the style. The embeddings of the
+      last two batches are cached, so scoring the same answers for all nine probed styles
+      embeds them once.
     - ``concise``: ``−max(words, 1)``, :class:`~mdpo.scorers.LengthScorer` with
       ``unit="words"`` and ``floor=1`` (an empty answer ties a one-word answer). For another
       unit, use ``get_scorer("length", ...)`` directly.
@@ -210,9 +229,8 @@ class StyleScorer(Scorer):
         if self.style == "concise":
             return self._length(prompts, completions)
         probe = _probe(self.style, self._path(), self.device)
-        with torch.inference_mode():
-            emb = encode(self.model, completions, batch_size=self.batch_size)
-        scores = emb.detach().to(device="cpu", dtype=torch.float64) @ probe.weight + probe.bias
+        emb = _embed_batch(self._path(), self.device, self.batch_size, tuple(completions))
+        scores = emb @ probe.weight + probe.bias
         blank = torch.tensor([not c.strip() for c in completions])
         return torch.where(blank, torch.full_like(scores, probe.empty), scores)
 
