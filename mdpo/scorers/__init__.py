@@ -29,9 +29,10 @@ from .registry import available_scorers, get_scorer, register_scorer
 from .relevance import RelevanceScorer, minilm_path
 from .reward_model import RewardModelScorer
 from .sentiment import SentimentScorer
-from .style import PROBE_C, STYLES, StyleScorer, load_style_exemplars
+from .style import CROSS_STYLE_WEIGHT, PROBE_C, STYLES, StyleScorer, load_style_exemplars
 
 __all__ = [
+    "CROSS_STYLE_WEIGHT",
     "PROBE_C",
     "STYLES",
     "AfinnSentimentScorer",

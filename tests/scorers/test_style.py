@@ -19,23 +19,38 @@ from mdpo.scorers.style_validation import (
     format_style_table,
     main,
     style_auroc,
-    train_cv_auroc,
+    style_specificity,
+    train_cv,
 )
 
-# The validation AUROC each scorer reached when it was built (docs/guide/evaluation.md), to
-# two decimals and rounded down: a change that makes a scorer worse on its held-out set fails.
-# All but humorous meet the 0.85 target; humorous is held to the 0.80 it reached (0.82).
+# What each scorer reached when it was built (docs/guide/evaluation.md), rounded down to two
+# decimals (one hundredth lower where the value sits on that boundary): a change that makes
+# a scorer worse on its held-out set fails. All but humorous meet the 0.85 target; humorous
+# is held to what it reached (0.823).
 VALIDATION_FLOOR = {
-    "humorous": 0.80,
-    "philosophical": 0.99,
-    "sycophantic": 0.97,
+    "humorous": 0.82,
+    "philosophical": 0.97,
+    "sycophantic": 0.95,
     "helpful": 0.98,
     "concise": 1.0,
-    "creative": 0.93,
-    "formal": 0.98,
-    "expert": 0.93,
+    "creative": 0.91,
+    "formal": 0.96,
+    "expert": 0.95,
     "pleasant": 0.98,
     "uplifting": 0.99,
+}
+# Validation AUROC between a style's positives and the other styles' positives.
+SPECIFICITY_FLOOR = {
+    "humorous": 0.73,
+    "philosophical": 0.99,
+    "sycophantic": 0.95,
+    "helpful": 0.85,
+    "concise": 1.0,
+    "creative": 0.96,
+    "formal": 0.96,
+    "expert": 0.92,
+    "pleasant": 0.95,
+    "uplifting": 0.97,
 }
 
 
@@ -47,6 +62,9 @@ def test_ten_styles_each_registered_through_one_key():
         assert isinstance(scorer, StyleScorer)
         assert scorer.style == style and scorer.name == style
         assert repr(scorer) == f"StyleScorer(style={style!r})"
+    assert repr(StyleScorer("formal", cross_style_weight=0)) == (
+        "StyleScorer(style='formal', cross_style_weight=0)"
+    )
 
 
 def test_unknown_style_names_the_parameter_value_and_choices():
@@ -60,9 +78,12 @@ def test_unknown_style_names_the_parameter_value_and_choices():
         load_style_exemplars("test")
 
 
-def test_bad_batch_size():
+def test_bad_batch_size_and_cross_style_weight():
     with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
         StyleScorer("formal", batch_size=0)
+    for bad in (-0.1, float("nan"), "0.1", True):
+        with pytest.raises(ValueError, match="cross_style_weight must be a finite number >= 0"):
+            StyleScorer("formal", cross_style_weight=bad)
 
 
 def test_construction_loads_no_model(monkeypatch):
@@ -88,12 +109,31 @@ def test_exemplar_sets_are_large_enough_and_disjoint():
 
 
 @pytest.mark.parametrize("style", STYLES)
-def test_validation_auroc_stays_above_its_floor(style):
+def test_validation_auroc_and_specificity_stay_above_their_floors(style):
     result = style_auroc(style, "validation")
     assert result["positives"] >= 20 and result["negatives"] >= 20
     assert result["auroc"] >= VALIDATION_FLOOR[style]
     if style != "humorous":
         assert result["auroc"] >= AUROC_TARGET
+    assert style_specificity(style) >= SPECIFICITY_FLOOR[style]
+
+
+def test_cross_style_negatives_are_the_other_probed_styles_positives():
+    rows = load_style_exemplars("train")
+    own, labels, weights = style_module._design("formal", 0.0)
+    assert {rows[i]["style"] for i in own} == {"formal"} and weights == [1.0] * len(own)
+    assert labels == [rows[i]["label"] for i in own]
+    index, labels, weights = style_module._design("formal", 0.25)
+    others = index[len(own) :]
+    assert index[: len(own)] == own
+    assert {rows[i]["style"] for i in others} == set(STYLES) - {"formal", "concise"}
+    assert all(rows[i]["label"] == 1 for i in others)
+    assert labels[len(own) :] == [0] * len(others) and weights[len(own) :] == [0.25] * len(others)
+
+
+def test_cross_style_negatives_make_the_weakest_probe_more_specific():
+    plain = style_specificity("humorous", cross_style_weight=0.0)
+    assert style_specificity("humorous") > plain + 0.1
 
 
 def test_scores_are_deterministic_and_independent_of_batching_and_prompt():
@@ -111,9 +151,9 @@ def test_scores_are_deterministic_and_independent_of_batching_and_prompt():
 
 def test_refitting_a_probe_reproduces_it():
     path = str(style_module.minilm_path())
-    before = style_module._probe("expert", path, None)
+    before = style_module._probe("expert", path, None, 0.1)
     style_module._probe.cache_clear()
-    after = style_module._probe("expert", path, None)
+    after = style_module._probe("expert", path, None, 0.1)
     assert after is not before
     assert torch.equal(after.weight, before.weight) and after.bias == before.bias
 
@@ -135,7 +175,13 @@ def test_concise_is_the_word_count_with_a_floor_of_one():
 
 
 def test_concise_training_cv_is_its_plain_training_auroc():
-    assert train_cv_auroc("concise") == style_auroc("concise", "train")["auroc"]
+    assert train_cv("concise")["auroc"] == style_auroc("concise", "train")["auroc"]
+
+
+def test_training_cv_of_a_probe_is_out_of_fold():
+    cv = train_cv("formal", folds=3)
+    assert 0.5 < cv["auroc"] < style_auroc("formal", "train")["auroc"] == 1.0
+    assert 0.5 < cv["specificity"] <= 1.0
 
 
 def test_command_prints_the_table_and_writes_json(tmp_path, capsys):
