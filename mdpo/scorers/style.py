@@ -4,7 +4,8 @@ The ten dimensions are those of the Panacea paper's chat experiment (:data:`STYL
 style except ``concise`` is scored by a logistic-regression probe on the answer's
 all-MiniLM-L6-v2 sentence embedding (the model of :class:`~mdpo.scorers.RelevanceScorer`),
 fitted once per process on a labelled exemplar set shipped with the package
-(``data/style_train.jsonl``); ``concise`` is the negated word count of
+(``data/style_train.jsonl``): the style's own exemplars and, at a small weight, the other
+styles' positive exemplars as negatives. ``concise`` is the negated word count of
 :class:`~mdpo.scorers.LengthScorer`.
 
 The exemplars are chat answers written for this project: for each style, 30 prompts (60 for
@@ -45,7 +46,7 @@ STYLES = (
     "pleasant",
     "uplifting",
 )
-"""The ten style names, in the order of the Panacea paper's chat experiment."""
+"""The ten style names, the values of :class:`StyleScorer`'s ``style``."""
 
 PROBE_C = 10.0
 """Inverse L2 strength of the logistic probes. Chosen among 0.1, 1, 10 and 100 by the mean
