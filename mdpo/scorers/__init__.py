@@ -15,6 +15,7 @@ key                    class                            score
 ``lexical_relevance``  :class:`LexicalRelevanceScorer`  TF-IDF cosine(prompt, completion), [0, 1]
 ``readability``        :class:`ReadabilityScorer`       Flesch reading ease (textstat)
 ``profanity``          :class:`ProfanityScorer`         −lexicon hits (better-profanity word list)
+``style``              :class:`StyleScorer`             log-odds of one of ten chat styles
 =====================  ===============================  ==========================================
 """
 
@@ -28,8 +29,12 @@ from .registry import available_scorers, get_scorer, register_scorer
 from .relevance import RelevanceScorer, minilm_path
 from .reward_model import RewardModelScorer
 from .sentiment import SentimentScorer
+from .style import CROSS_STYLE_WEIGHT, PROBE_C, STYLES, StyleScorer, load_style_exemplars
 
 __all__ = [
+    "CROSS_STYLE_WEIGHT",
+    "PROBE_C",
+    "STYLES",
     "AfinnSentimentScorer",
     "LengthScorer",
     "LexicalRelevanceScorer",
@@ -39,10 +44,12 @@ __all__ = [
     "RewardModelScorer",
     "Scorer",
     "SentimentScorer",
+    "StyleScorer",
     "available_scorers",
     "check_texts",
     "get_scorer",
     "lexical_terms",
+    "load_style_exemplars",
     "minilm_path",
     "profanity_words",
     "register_scorer",

@@ -83,7 +83,7 @@ def get_scorer(name: str, **kwargs: Any) -> Scorer:
     Args:
         name: A key from :func:`available_scorers`, case-insensitive: ``"length"``,
             ``"reward_model"``, ``"sentiment"``, ``"relevance"``, ``"readability"``,
-            ``"profanity"``, or one added with :func:`register_scorer`.
+            ``"profanity"``, ``"style"``, or one added with :func:`register_scorer`.
         **kwargs: Passed to the scorer's constructor.
 
     Returns:

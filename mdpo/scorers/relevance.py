@@ -51,6 +51,26 @@ def _load(path: str, device: str | None) -> Any:
     return model.eval()
 
 
+def encode(model: Any, texts: list[str], *, batch_size: int) -> torch.Tensor:
+    """L2-normalised sentence embeddings ``[n, d]`` of ``texts``, ``batch_size`` at a time.
+
+    Args:
+        model: A ``SentenceTransformer``.
+        texts: The texts to embed.
+        batch_size: Texts per forward pass.
+
+    Returns:
+        A tensor on the model's device; call it under ``torch.inference_mode``.
+    """
+    return model.encode(
+        texts,
+        batch_size=batch_size,
+        convert_to_tensor=True,
+        normalize_embeddings=True,
+        show_progress_bar=False,
+    )
+
+
 @register_scorer("relevance")
 class RelevanceScorer(Scorer):
     """Cosine similarity in ``[-1, 1]`` between the prompt's and the completion's embeddings.
@@ -101,13 +121,7 @@ class RelevanceScorer(Scorer):
         return _load(path, self.device)
 
     def _embed(self, texts: list[str]) -> torch.Tensor:
-        return self.model.encode(
-            texts,
-            batch_size=self.batch_size,
-            convert_to_tensor=True,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        )
+        return encode(self.model, texts, batch_size=self.batch_size)
 
     def _score(self, prompts: list[str], completions: list[str]) -> torch.Tensor:
         # Each distinct prompt is embedded once (RLHF scores k samples per prompt).

@@ -40,6 +40,7 @@ PUBLIC_MODULES = [
     "mdpo.evaluation",
     "mdpo.metrics",
     "mdpo.scorers",
+    "mdpo.scorers.style_validation",
     "mdpo.models",
     "mdpo.serving",
     "mdpo.serving.app",
