@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["adapter_model_card", "download_adapter", "push_adapter_to_hub"]
+__all__ = ["adapter_model_card", "download_adapter", "looks_like_repo_id", "push_adapter_to_hub"]
 
 _ADAPTER_FILES = ["adapter_config.json", "adapter_model.safetensors", "README.md"]
 

@@ -292,7 +292,8 @@ class MethodConfig:
         objective: Training objective of the task (bandit: ``"exact"`` or ``"dpo"``; the
             ``smollm`` and ``hf`` tasks: ``"dpo"``).
         ideal: Ideal point of the Tchebycheff family: ``"tracked"`` (running minimum of the
-            per-λ mean losses minus the margin, DESIGN's default) or ``"given"`` (the task's
+            per-λ mean losses minus the margin, the conventions page's default) or ``"given"`` (the
+            task's
             exact ideal point minus the margin).
         dps_partitions: Das–Dennis partitions of the DPS grid (default: 4 for m = 2, K = 5;
             2 otherwise, K = 6 for m = 3 and 55 for m = 10).

@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 RUN_MANIFEST = "run.json"
-"""The manifest every saved run carries (DESIGN §3)."""
+"""The manifest every saved run carries (see the conventions page of the docs)."""
 
 _VERSIONED = ("mdpo", "torch", "transformers", "peft", "accelerate", "datasets")
 
