@@ -18,7 +18,7 @@ export HF_DATASETS_OFFLINE := 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
 export MPLBACKEND := Agg
 
-.PHONY: install test lint pytest docs demo bench-perf clean
+.PHONY: install test lint pytest docs docs-screenshots demo bench-perf clean
 
 install: $(STAMP)
 
@@ -49,6 +49,18 @@ docs: install
 	$(VENV)/bin/sphinx-build -W -E --keep-going -q -b doctest docs docs/_build/doctest
 
 test: lint pytest docs
+
+# Render the built docs in headless Chromium (offline: MathJax is served from _static) and
+# write screenshots of the index, the quickstart and a math-heavy page to look at.
+SHOTS := docs/_build/screenshots
+docs-screenshots: docs
+	mkdir -p $(SHOTS)
+	for page in index quickstart guide/conventions guide/aggregators; do \
+		chromium --headless --no-sandbox --disable-gpu --window-size=1200,1400 \
+			--virtual-time-budget=8000 --screenshot=$(SHOTS)/$$(echo $$page | tr / _).png \
+			file://$(CURDIR)/docs/_build/html/$$page.html 2>/dev/null || exit 1; \
+	done
+	@echo "screenshots in $(SHOTS)"
 
 demo: install
 	$(VENV)/bin/mdpo bench run $(SUITE) --out $(OUT) --threads $(THREADS)

@@ -6,7 +6,7 @@ single model serves every trade-off. Rewarded Soups over plain LoRA experts
 (:func:`soup`) is the usual baseline.
 """
 
-from mdpo.adapters.config import FORMAT_VERSION, PEFT_TYPE, PanaceaConfig
+from mdpo.adapters.config import FORMAT_VERSION, PEFT_TYPE, PEFT_TYPE_FIELD, PanaceaConfig
 from mdpo.adapters.export import export_lora, lora_factors
 from mdpo.adapters.holder import PreferenceHolder
 from mdpo.adapters.layer import PanaceaLinear
@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_TARGET_MODULES",
     "FORMAT_VERSION",
     "PEFT_TYPE",
+    "PEFT_TYPE_FIELD",
     "LoraExpert",
     "PanaceaConfig",
     "PanaceaLinear",

@@ -10,10 +10,22 @@ from typing import Any
 
 from mdpo._numbers import check_int, check_real
 
-__all__ = ["FORMAT_VERSION", "PEFT_TYPE", "PanaceaConfig"]
+__all__ = ["FORMAT_VERSION", "PEFT_TYPE", "PEFT_TYPE_FIELD", "PanaceaConfig"]
 
 PEFT_TYPE = "PANACEA"
-"""The ``peft_type`` written into ``adapter_config.json``; plain peft refuses to load it."""
+"""The name of the adapter kind; ``adapter_config.json`` holds :data:`PEFT_TYPE_FIELD`."""
+
+PEFT_TYPE_FIELD = (
+    "PANACEA (an mdpo adapter that peft cannot load: use "
+    "mdpo.adapters.PanaceaModel.from_pretrained, or mdpo.adapters.export_lora for a peft "
+    "LoRA at one preference)"
+)
+"""The ``peft_type`` written into ``adapter_config.json``.
+
+peft looks the ``peft_type`` up in its own mapping, so plain ``PeftConfig.from_pretrained``
+and ``PeftModel.from_pretrained`` stop with ``KeyError`` and this text, which says what to
+use instead (a bare ``"PANACEA"`` gave ``KeyError: 'PANACEA'``). mdpo reads both.
+"""
 
 FORMAT_VERSION = 1
 """Version of the on-disk adapter format; a reader refuses a newer one."""

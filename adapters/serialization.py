@@ -16,7 +16,7 @@ from mdpo.adapters._files import (
     read_json,
     read_safetensors,
 )
-from mdpo.adapters.config import FORMAT_VERSION, PEFT_TYPE, PanaceaConfig
+from mdpo.adapters.config import FORMAT_VERSION, PEFT_TYPE, PEFT_TYPE_FIELD, PanaceaConfig
 from mdpo.adapters.model import PanaceaModel
 
 __all__ = [
@@ -33,7 +33,8 @@ ADAPTER_WEIGHTS_NAME = "adapter_model.safetensors"
 def save_panacea_adapter(model: PanaceaModel, save_directory: str | os.PathLike[str]) -> Path:
     """Save a Panacea adapter: its config and its weights only (never λ, never the base).
 
-    ``adapter_config.json`` holds ``peft_type: "PANACEA"``, ``format_version``,
+    ``adapter_config.json`` holds ``peft_type`` (:data:`~mdpo.adapters.config.PEFT_TYPE_FIELD`:
+    "PANACEA" and what to load it with, which plain peft shows), ``format_version``,
     ``mdpo_version``, ``base_model_name_or_path`` (when known) and the config fields.
     ``adapter_model.safetensors`` holds :meth:`PanaceaModel.adapter_state_dict`. Both files
     are written atomically.
@@ -53,7 +54,7 @@ def save_panacea_adapter(model: PanaceaModel, save_directory: str | os.PathLike[
         raise TypeError(f"model must be a PanaceaModel, got {type(model).__name__}")
     out = output_directory(save_directory)
     meta: dict[str, Any] = {
-        "peft_type": PEFT_TYPE,
+        "peft_type": PEFT_TYPE_FIELD,
         "format_version": FORMAT_VERSION,
         "mdpo_version": __version__,
         "base_model_name_or_path": base_model_name(model.base_model),
@@ -95,7 +96,7 @@ def read_panacea_config(adapter_dir: str | os.PathLike[str]) -> PanaceaConfig:
         raise ValueError(f"adapter_dir {str(path)!r} is not a directory")
     data = read_json(path / ADAPTER_CONFIG_NAME, f"adapter_dir {str(path)!r} is not an adapter")
     peft_type = data.get("peft_type")
-    if peft_type != PEFT_TYPE:
+    if peft_type not in (PEFT_TYPE, PEFT_TYPE_FIELD):
         hint = (
             " It is a plain peft adapter: load it with peft.PeftModel.from_pretrained, or use it "
             "as a Rewarded Soups expert with mdpo.adapters.soup."

@@ -64,7 +64,7 @@ class Aggregator(abc.ABC):
         """Aggregate per-dimension losses under a preference, row by row.
 
         For a training batch whose rows carry their own λ, use :meth:`reduce`, which applies
-        the aggregator to per-group means as DESIGN §3 requires.
+        the aggregator to per-group means as the conventions page of the docs requires.
 
         Args:
             losses: Losses to minimise, ``[..., m]``.

@@ -29,7 +29,8 @@ class COSMOS(DirectionAggregator):
     ``Σ_i r_i L_i − μ cos(r, L)`` for a preference ray r. mdpo departs from it in two
     documented ways: the penalty is written ``μ(1 − cos)``, which has the same minimisers
     and is non-negative; and the cosine uses the direction d rather than λ itself, so that
-    both terms read λ as importance (a larger λ_i pulls l_i *down*, DESIGN §3). The losses
+    both terms read λ as importance (a larger λ_i pulls l_i *down*, see the conventions page of the
+    docs). The losses
     are measured from the ideal point z (required), which makes the cosine invariant to a
     constant offset in the losses. Masked-out dimensions drop out of the sum, the dot
     product and both norms. The gradient of the cosine grows like 1/‖v‖ near v = 0, so z

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import textwrap
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -291,7 +292,8 @@ class MethodConfig:
         objective: Training objective of the task (bandit: ``"exact"`` or ``"dpo"``; the
             ``smollm`` and ``hf`` tasks: ``"dpo"``).
         ideal: Ideal point of the Tchebycheff family: ``"tracked"`` (running minimum of the
-            per-λ mean losses minus the margin, DESIGN's default) or ``"given"`` (the task's
+            per-λ mean losses minus the margin, the conventions page's default) or ``"given"`` (the
+            task's
             exact ideal point minus the margin).
         dps_partitions: Das–Dennis partitions of the DPS grid (default: 4 for m = 2, K = 5;
             2 otherwise, K = 6 for m = 3 and 55 for m = 10).
@@ -544,6 +546,28 @@ def builtin_suites() -> list[str]:
     """Names of the suites shipped as package data (``mdpo.benchmarks.suites``)."""
     root = resources.files("mdpo.benchmarks.suites")
     return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml"))
+
+
+def suite_summaries() -> dict[str, str]:
+    """The first sentence of each built-in suite's ``description``, by suite name.
+
+    Returns:
+        ``{name: one line}`` in name order (``"(no description)"`` for a suite without one).
+
+    Example:
+        >>> from mdpo.benchmarks.config import suite_summaries
+        >>> suite_summaries()["quick"]
+        'The CPU smoke benchmark: the exact bandit at m = 2 and m = 3 and the concave ZDT2 ...'
+    """
+    import yaml
+
+    out = {}
+    for name in builtin_suites():
+        text = resources.files("mdpo.benchmarks.suites").joinpath(f"{name}.yaml").read_text()
+        description = " ".join(str((yaml.safe_load(text) or {}).get("description") or "").split())
+        first = description.split(". ")[0].rstrip(".")
+        out[name] = textwrap.shorten(first, 92, placeholder=" ...") or "(no description)"
+    return out
 
 
 def load_suite(name_or_path: str | Path, *, trust_remote_code: bool = False) -> SuiteConfig:

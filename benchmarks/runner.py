@@ -3,7 +3,8 @@
 Each finished (task, method, seed) is written atomically to
 ``DIR/parts/<task>/<method>/seed<k>.json``; a re-run skips the parts whose configuration
 hash matches, so an interrupted suite loses nothing it had finished. After the runs,
-:func:`collect_results` computes every metric under the DESIGN §4 protocol into
+:func:`collect_results` computes every metric under the comparison protocol of the conventions page
+into
 ``DIR/results.json`` and :func:`mdpo.benchmarks.report.write_report` writes ``report.md``
 and the PNG plots.
 """
@@ -326,7 +327,8 @@ def _versions() -> dict[str, str]:
 def collect_results(out_dir: str | Path, suite: SuiteConfig) -> dict[str, Any]:
     """Assemble ``results.json`` from the finished parts, computing every metric.
 
-    Per task: the dense true front, the DESIGN §4 normalisation, each method's fronts per
+    Per task: the dense true front, the normalisation of the comparison protocol, each method's
+    fronts per
     seed with their metrics (against the dense true front; over the dense preference set
     and restricted to the DPS grid), intervals over seeds, paired differences and, for the
     bandit with an LS-trained DPS, the capacity gaps.
@@ -440,7 +442,7 @@ def collect_results(out_dir: str | Path, suite: SuiteConfig) -> dict[str, Any]:
         "suite": suite.to_dict(),
         "protocol": {
             "normalization": "min-max by the true front's ideal and nadir where known, else "
-            "over the union of all compared points (DESIGN §4)",
+            "over the union of all compared points (docs: Conventions and comparison protocol)",
             "reference_point": "-0.1 in every normalised coordinate (nadir - 10% of range)",
             "headline": "IGD+ and HV ratio against the dense true front, methods evaluated at "
             "the dense Das-Dennis preference set (DPS at its own grid)",

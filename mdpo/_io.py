@@ -3,7 +3,9 @@
 Every file mdpo writes (adapters, checkpoints, manifests, results, plots) goes through
 :func:`atomic_replace`: the content is written to a temporary file in the target's folder and
 then moved into place with :func:`os.replace`, so a reader (or a resumed run) sees either the
-old file or the complete new one, never a torn write.
+old file or the complete new one, never a torn write. The file gets the mode a plain ``open``
+would give it (``0o666`` less the process umask: 0644 under umask 022), not the 0600 of
+:func:`tempfile.mkstemp`, so a teammate or a serving account can read results and adapters.
 """
 
 from __future__ import annotations
@@ -16,6 +18,24 @@ from pathlib import Path
 from typing import IO, Any
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where the OS allows.
+
+    Returns:
+        The umask bits (e.g. ``0o022``).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # no /proc: read it by setting it, then restore it at once
+    os.umask(mask)
+    return mask
+
+
 def atomic_replace(path: str | os.PathLike[str], write: Callable[[str], None]) -> None:
     """Create ``path`` atomically from a writer that takes a file name.
 
@@ -23,6 +43,7 @@ def atomic_replace(path: str | os.PathLike[str], write: Callable[[str], None]) -
         path: The target file; its folder is created if needed.
         write: Called with the path of a temporary file in the same folder; it must write the
             complete content there (e.g. ``safetensors.torch.save_file(tensors, tmp)``).
+            The finished file gets mode ``0o666 & ~umask``.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -30,6 +51,7 @@ def atomic_replace(path: str | os.PathLike[str], write: Callable[[str], None]) -
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):

@@ -43,6 +43,7 @@ def tiny_chat_tokenizer(*, add_bos_token: bool = False) -> Any:
         ``<|endoftext|>``, ``<|im_start|>`` and ``<|im_end|>``, ids 3–258 the bytes.
 
     Example:
+        >>> from mdpo.testing import tiny_chat_tokenizer
         >>> tok = tiny_chat_tokenizer()
         >>> tok.pad_token == tok.eos_token == "<|im_end|>", len(tok)
         (True, 259)
@@ -107,6 +108,8 @@ def tiny_causal_lm(
         ValueError: If ``arch`` is not one of the three.
 
     Example:
+        >>> import torch
+        >>> from mdpo.testing import tiny_causal_lm
         >>> model = tiny_causal_lm("llama")
         >>> model(torch.tensor([[1, 5, 6]])).logits.shape
         torch.Size([1, 3, 259])

@@ -15,10 +15,7 @@ and tokens/s are printed and optionally written as JSON (``--out``).
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import platform
-import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -235,12 +232,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
 
 def _write_json(path: str, data: dict[str, Any]) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2)
-    os.replace(tmp, path)
+    from mdpo._io import atomic_write_json
+
+    atomic_write_json(path, data)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,19 +15,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from mdpo.data import PairedDPOConfig, label_to_index, validate_paired_dpo
+from mdpo.data.sources import DATA_FILE_TYPES
 from mdpo.scorers import RewardModelScorer, Scorer
 
 __all__ = ["FILE_BUILDERS", "HFPreferenceSource", "reward_scorers"]
 
-FILE_BUILDERS = {".json": "json", ".jsonl": "json", ".parquet": "parquet", ".csv": "csv"}
+FILE_BUILDERS = DATA_FILE_TYPES
 """File suffixes loaded by :func:`datasets.load_dataset` with a packaged builder."""
 
 _SCHEMA = ("prompt", "response_0", "response_1")
-_SAVED_MARKERS = ("dataset_info.json", "state.json", "dataset_dict.json")
 
 
 def _check_str_map(name: str, value: Any) -> dict[str, str]:
@@ -139,28 +138,11 @@ class HFPreferenceSource:
         return {d: d for d in self.dims}
 
     def _raw(self) -> Any:
-        import datasets
+        from mdpo.data.sources import load_data_source
 
-        source = os.fspath(self.dataset)
-        path = Path(source)
-        if path.is_file():
-            builder = FILE_BUILDERS.get(path.suffix.lower())
-            if builder is None:
-                raise ValueError(
-                    f"dataset file {source!r} has an unsupported suffix; "
-                    f"allowed: {sorted(FILE_BUILDERS)} or a folder"
-                )
-            return datasets.load_dataset(builder, data_files={self.split: source}, split=self.split)
-        if path.is_dir() and any((path / m).is_file() for m in _SAVED_MARKERS):
-            loaded = datasets.load_from_disk(source)
-            if isinstance(loaded, datasets.DatasetDict):
-                if self.split not in loaded:
-                    raise ValueError(
-                        f"split {self.split!r} is not in {source!r}; splits: {list(loaded)}"
-                    )
-                loaded = loaded[self.split]
-            return loaded
-        return datasets.load_dataset(source, split=self.split, **self.load_kwargs)
+        return load_data_source(
+            self.dataset, split=self.split, name="dataset", load_kwargs=self.load_kwargs
+        )
 
     def load(self) -> Any:
         """Load, rename, normalise the labels and validate.

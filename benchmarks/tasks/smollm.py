@@ -28,7 +28,7 @@ scores them (mean per dimension: the front point), and records per point
   by the empty share.
 
 There is no true front: fronts are normalised over the union of all compared points
-(DESIGN §4).
+(docs: Conventions and comparison protocol).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``mdpo bench run SUITE_OR_CONFIG --out DIR`` and ``mdpo bench report DIR``."""
+"""``mdpo bench run SUITE_OR_CONFIG --out DIR``, ``mdpo bench report DIR``, ``mdpo bench list``."""
 
 from __future__ import annotations
 
@@ -80,6 +80,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="wait this long for a folder another process writes (default 0: refuse)",
     )
     report.set_defaults(handler=_report, command_name="bench report")
+    listing = actions.add_parser(
+        "list",
+        help="list the built-in suites",
+        description="List the built-in suites, one line each: name and what it runs.",
+    )
+    listing.set_defaults(handler=_list, command_name="bench list")
     parser.set_defaults(handler=lambda args: _help(parser))
     return parser
 
@@ -130,6 +136,16 @@ def _print_tables(out: Path, format_table: Any) -> None:
         if task["methods"]:
             print(f"\n{name} (m = {task['n_dims']})\n{format_table(task)}")
     print()
+
+
+def _list(args: argparse.Namespace) -> int:
+    from mdpo.benchmarks.config import suite_summaries
+
+    summaries = suite_summaries()
+    width = max(len(name) for name in summaries)
+    for name, line in summaries.items():
+        print(f"{name:<{width}}  {line}")
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -58,6 +58,32 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
+def refuse_multi_process() -> None:
+    """Refuse to run as one of several processes (``torchrun``, ``accelerate launch``).
+
+    ``mdpo train`` owns its run folder (lock, checkpoints, ``run.json``); several copies
+    would train separately into one folder. Distributed training goes through the Python
+    API (:class:`mdpo.training.MDPOTrainer` under ``torchrun``), which is one DDP job.
+
+    Raises:
+        CommandError: If ``WORLD_SIZE`` (set by both launchers) is above 1.
+    """
+    from mdpo.cli._errors import CommandError
+
+    world = os.environ.get("WORLD_SIZE", "1")
+    try:
+        size = int(world)
+    except ValueError:
+        raise CommandError(f"WORLD_SIZE must be an int, got {world!r}") from None
+    if size > 1:
+        raise CommandError(
+            f"mdpo train runs as one process, but it was started as process "
+            f"{os.environ.get('RANK', '?')} of WORLD_SIZE={size} (torchrun or accelerate "
+            "launch); run `mdpo train CONFIG` directly, or train with MDPOTrainer from "
+            "Python under torchrun, which runs one DDP job"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Handle ``mdpo train``.
 
@@ -72,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from mdpo.training.run import run_training
     from mdpo.training.run_config import load_run_config
 
+    refuse_multi_process()
     cfg = load_run_config(args.config, trust_remote_code=args.trust_remote_code)
     if args.output_dir is not None:
         cfg.output_dir = os.fspath(check_output_dir(args.output_dir, "--output-dir"))

@@ -100,10 +100,10 @@ def _require(ds: Any, columns: Sequence[str], kind: str, name: str) -> list[str]
     return present
 
 
-def _check_text(ds: Any, column: str, kind: str, name: str, *, chat: bool) -> None:
-    allowed = "a str or a list of {'role', 'content'} messages" if chat else "a str"
+def _check_text(ds: Any, column: str, kind: str, name: str) -> None:
+    allowed = "a str or a list of {'role', 'content'} messages"
     for i, value in enumerate(_values(ds, column)):
-        if isinstance(value, str) or (chat and is_conversation(value)):
+        if isinstance(value, str) or is_conversation(value):
             continue
         raise ValueError(
             f"{name} column {column!r} must hold {allowed} for {kind} data, "
@@ -130,11 +130,14 @@ def validate_prompts(ds: Any, *, name: str = "dataset") -> None:
         ValueError: dataset is missing column 'prompt' ...; columns present: ['text']
     """
     _require(ds, ["prompt"], "prompt", name)
-    _check_text(ds, "prompt", "prompt", name, chat=True)
+    _check_text(ds, "prompt", "prompt", name)
 
 
 def validate_dpo(ds: Any, *, name: str = "dataset") -> None:
     """Check per-dimension DPO data: ``prompt``, ``chosen`` and ``rejected`` columns.
+
+    Each value is a string or a conversation (TRL's standard and conversational formats);
+    implicit-prompt data is split first by :func:`~mdpo.data.preference_rows`.
 
     Args:
         ds: A :class:`datasets.Dataset` or a list of dict rows.
@@ -146,15 +149,14 @@ def validate_dpo(ds: Any, *, name: str = "dataset") -> None:
 
     Example:
         >>> from mdpo.data import validate_dpo
-        >>> validate_dpo([{"prompt": "Q", "chosen": "A", "rejected": 3}])
+        >>> validate_dpo([{"prompt": "Q", "chosen": "A", "rejected": 3}])  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        ValueError: dataset column 'rejected' must hold a str for DPO data, got int 3 in row 0
+        ValueError: dataset column 'rejected' must hold a str or a list of ... got int 3 in row 0
     """
     _require(ds, ["prompt", "chosen", "rejected"], "DPO", name)
-    _check_text(ds, "prompt", "DPO", name, chat=True)
-    for col in ("chosen", "rejected"):
-        _check_text(ds, col, "DPO", name, chat=False)
+    for col in ("prompt", "chosen", "rejected"):
+        _check_text(ds, col, "DPO", name)
 
 
 def validate_sft(ds: Any, *, name: str = "dataset") -> None:
@@ -182,10 +184,11 @@ def validate_sft(ds: Any, *, name: str = "dataset") -> None:
     if "prompt" not in present or "completion" not in present:
         raise ValueError(
             f"{name} is missing column {'prompt' if 'prompt' not in present else 'completion'!r} "
-            f"required for SFT data (prompt + completion, or messages); columns present: {present}"
+            "required for SFT data (prompt + completion, messages, or text); "
+            f"columns present: {present}"
         )
-    _check_text(ds, "prompt", "SFT", name, chat=True)
-    _check_text(ds, "completion", "SFT", name, chat=False)
+    _check_text(ds, "prompt", "SFT", name)
+    _check_text(ds, "completion", "SFT", name)
 
 
 def validate_paired_dpo(
@@ -225,9 +228,9 @@ def validate_paired_dpo(
     )
     cols = [config.prompt_column, *config.response_columns, *config.label_columns.values()]
     _require(ds, cols, "paired DPO", name)
-    _check_text(ds, config.prompt_column, "paired DPO", name, chat=True)
+    _check_text(ds, config.prompt_column, "paired DPO", name)
     for col in config.response_columns:
-        _check_text(ds, col, "paired DPO", name, chat=False)
+        _check_text(ds, col, "paired DPO", name)
     for dim, col in config.label_columns.items():
         for i, value in enumerate(_values(ds, col)):
             if not _is_label(value):

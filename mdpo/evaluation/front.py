@@ -82,7 +82,7 @@ class Front:
         others: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> dict[str, float]:
-        """Headline metrics under the DESIGN §4 protocol.
+        """Headline metrics under the comparison protocol of the docs' conventions page.
 
         Normalises with :func:`mdpo.metrics.normalize_fronts` (by the true front when given,
         else over the union of this front and ``others``) and computes

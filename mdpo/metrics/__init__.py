@@ -1,9 +1,11 @@
 """Pareto-front metrics on points in maximisation space (hypervolume, IGD+, spread, ...).
 
 Every function takes points as ``[n, m]`` torch tensors, numpy arrays or nested lists of
-objective values to **maximise** (DESIGN §3), converts them to numpy at this boundary, and
+objective values to **maximise** (the conventions page of the docs), converts them to numpy at this
+boundary, and
 returns Python floats (or numpy arrays per dimension or per point). Conversion for pymoo and
-moocore, which minimise, happens inside. Fronts are compared by one protocol (DESIGN §4):
+moocore, which minimise, happens inside. Fronts are compared by one protocol (the conventions page
+of the docs):
 :func:`normalize_fronts`, then :func:`front_metrics` on the normalised points.
 """
 

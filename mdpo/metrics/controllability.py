@@ -26,7 +26,8 @@ def controllability(points: ArrayLike, preferences: ArrayLike) -> np.ndarray:
 
     Row k of ``points`` is the objective vector a preference-conditioned policy reached at
     preference row k. A controllable policy has ρ_i near +1 for every dimension: a larger
-    importance λ_i gives a larger J_i (DESIGN §3, "λ is importance"). ρ_i near 0 means λ_i
+    importance λ_i gives a larger J_i (the conventions page of the docs: "λ is importance"). ρ_i
+    near 0 means λ_i
     has no monotone effect; negative means it works backwards. Ties get average ranks.
 
     **Undefined cases.** ρ_i is ``nan`` when λ_i or J_i is constant over the points (e.g. a

@@ -1,4 +1,4 @@
-"""The front-comparison protocol of DESIGN §4: one normalisation and one reference point.
+"""The front-comparison protocol of the conventions page: one normalisation and one reference point.
 
 Every report normalises the fronts it compares with :func:`normalize_fronts`, then computes
 metrics on the normalised points (:func:`mdpo.metrics.front_metrics`), and writes
@@ -105,7 +105,7 @@ def normalize_fronts(
     true_front: ArrayLike | None = None,
     margin: float = REF_MARGIN,
 ) -> NormalizedFronts:
-    """Normalise the compared fronts by the DESIGN §4 protocol.
+    """Normalise the compared fronts by the comparison protocol of the conventions page.
 
     - With a known ``true_front``: min–max by its ideal (per-objective maximum) and nadir
       (per-objective minimum). Points beyond the true front then lie above 1 or below 0.

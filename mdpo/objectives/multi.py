@@ -142,6 +142,7 @@ class MultiObjective:
             data = objective.prompts
         objective = objective.bind(dims)
         try:
+            data = objective.prepare_data(data)
             objective.validate_data(data)
         except ValueError as err:
             raise ValueError(f"components[{i}] ({'+'.join(dims)}): {err}") from err
@@ -154,20 +155,31 @@ class MultiObjective:
         """One objective over all its dimensions (e.g. paired multi-label DPO).
 
         Args:
-            objective: An objective with ``dim_names`` set.
+            objective: An objective; one without ``dim_names`` fills one dimension named
+                after its kind (``"dpo"``, ``"sft"`` or ``"rlhf"``).
             data: Its dataset (or scorer, see the class).
             normalize: As for the class.
             seed: Base seed.
 
         Returns:
             The composition.
+
+        Raises:
+            TypeError: If ``objective`` is not an Objective.
+
+        Example:
+            >>> from mdpo.objectives import DPOObjective, MultiObjective
+            >>> pairs = [{"chosen": "Q: hi A: hello", "rejected": "Q: hi A: go"}]
+            >>> MultiObjective.single(DPOObjective(), pairs).dim_names
+            ['dpo']
         """
-        if not isinstance(objective, Objective) or objective.dim_names is None:
-            raise ValueError(
-                "MultiObjective.single needs an Objective with dim_names set, got "
-                f"{objective!r:.80}"
+        if not isinstance(objective, Objective):
+            raise TypeError(
+                "MultiObjective.single needs an mdpo Objective (DPOObjective, SFTObjective, "
+                f"RLHFObjective), got {type(objective).__name__}"
             )
-        return cls([(objective.dim_names, objective, data)], normalize=normalize, seed=seed)
+        names = objective.dim_names if objective.dim_names is not None else objective.kind
+        return cls([(names, objective, data)], normalize=normalize, seed=seed)
 
     @property
     def dim_names(self) -> list[str]:

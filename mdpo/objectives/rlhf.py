@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from mdpo.conditioning import Conditioning
-from mdpo.data import PromptCollator, is_conversation, validate_prompts
+from mdpo.data import PromptCollator, as_rows, is_conversation, validate_prompts
 
 from .base import Objective, _device_of, check_dim_names
 from .losses import _check_beta, rlhf_loss
@@ -137,6 +137,7 @@ class RLHFObjective(Objective):
                 }[name]
                 raise ValueError(f"{name} must be {allowed}, got {value!r}")
         if prompts is not None:
+            prompts = as_rows(prompts, name="prompts")
             validate_prompts(prompts, name="prompts")
         self.dim_names = names
         self.scorers = scorers

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import torch
 
 from mdpo.conditioning import Conditioning
-from mdpo.data import CompletionCollator, split_example, validate_sft
+from mdpo.data import CompletionCollator, sft_rows, split_example, validate_sft
 
 from .base import Objective, check_dim_names, scatter_rows
 from .losses import sft_loss
@@ -24,12 +24,16 @@ class SFTObjective(Objective):
     J = −loss, the mean log-likelihood.
 
     Args:
-        dim_name: The dimension's name; None to let
-            :class:`~mdpo.objectives.MultiObjective` name it.
+        dim_names: The dimension's name (one str, or a list of one); None to let
+            :class:`~mdpo.objectives.MultiObjective` or the trainer name it.
         max_length: Maximum prompt + completion tokens.
         max_prompt_length: Maximum prompt tokens (the prompt is truncated first).
         reduction: ``"mean"`` per token or ``"sum"`` per sequence.
         chat_template: See :class:`~mdpo.data.CompletionCollator`.
+        dim_name: Alias of ``dim_names`` (the spelling of earlier versions).
+
+    Raises:
+        ValueError: For several names, both spellings at once, or a bad ``reduction``.
 
     Example:
         >>> from mdpo.objectives import SFTObjective
@@ -41,16 +45,27 @@ class SFTObjective(Objective):
 
     def __init__(
         self,
-        dim_name: str | None = None,
+        dim_names: str | Sequence[str] | None = None,
         *,
         max_length: int | None = 512,
         max_prompt_length: int | None = None,
         reduction: Literal["mean", "sum"] = "mean",
         chat_template: bool | None = None,
+        dim_name: str | None = None,
     ) -> None:
-        names = check_dim_names(dim_name, name="dim_name")
+        if dim_name is not None:
+            if dim_names is not None:
+                raise ValueError(
+                    f"pass the dimension name once: dim_names={dim_names!r} and its alias "
+                    f"dim_name={dim_name!r} were both given"
+                )
+            dim_names = dim_name
+        names = check_dim_names(dim_names)
         if names is not None and len(names) != 1:
-            raise ValueError(f"dim_name must be one name, got {dim_name!r}")
+            raise ValueError(
+                f"dim_names must be one name (an SFTObjective fills one dimension), "
+                f"got {dim_names!r}"
+            )
         if reduction not in ("mean", "sum"):
             raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
         self.dim_names = names
@@ -61,6 +76,22 @@ class SFTObjective(Objective):
             max_prompt_length=max_prompt_length,
             chat_template=chat_template,
         )
+
+    def prepare_data(self, data: Any) -> Any:
+        """SFT data in any TRL format (:func:`mdpo.data.sft_rows`).
+
+        Args:
+            data: Any container :func:`mdpo.data.as_rows` reads, with ``prompt`` +
+                ``completion``, ``messages`` or ``text``.
+
+        Returns:
+            Random-access rows with ``prompt`` + ``completion`` or ``messages``.
+
+        Raises:
+            TypeError: For a container of another type.
+            ValueError: For data in no SFT format (naming the columns present).
+        """
+        return sft_rows(data)
 
     def validate_data(self, data: Any) -> None:
         """Check ``prompt`` + ``completion`` or ``messages`` (:func:`~mdpo.data.validate_sft`).

@@ -1,6 +1,7 @@
 """Load a trained policy from a run folder: ``run.json`` picks the policy kind.
 
-Every saved run carries a ``run.json`` manifest (DESIGN §3). :func:`load_policy` reads it,
+Every saved run carries a ``run.json`` manifest (see the conventions page of the docs).
+:func:`load_policy` reads it,
 loads the base model with :func:`mdpo.models.load_causal_lm` and rebuilds the policy:
 
 ============================  =====================================================

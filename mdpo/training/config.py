@@ -66,6 +66,10 @@ class MDPOConfig(TrainingArguments):
             forwards of the probe batch per logging step.
         probe_rows: Rows in the dynamics probe batch (the rows the objective draws at step
             0 for row indices ``0..probe_rows-1``).
+        eval_preference_partitions: Evaluation (``eval_dataset``) runs at every λ of the
+            Das–Dennis grid with this many partitions
+            (:func:`mdpo.preferences.preference_grid`): 2 gives the m vertices and the
+            midpoints, e.g. (1, 0), (0.5, 0.5), (0, 1) for m = 2.
 
     Raises:
         ValueError: On a bad value (the message names the field, the value and what is
@@ -125,6 +129,10 @@ class MDPOConfig(TrainingArguments):
         default=8,
         metadata={"help": "Rows in the dynamics probe batch."},
     )
+    eval_preference_partitions: int = field(
+        default=2,
+        metadata={"help": "Partitions of the λ grid evaluation runs at (preference_grid)."},
+    )
     remove_unused_columns: bool = field(
         default=False,
         metadata={"help": "Must stay False: the trainer's rows are not model inputs."},
@@ -165,6 +173,9 @@ class MDPOConfig(TrainingArguments):
             )
         if self.probe_rows < 1:
             raise ValueError(f"probe_rows must be an int >= 1, got {self.probe_rows!r}")
+        partitions = self.eval_preference_partitions
+        if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
+            raise ValueError(f"eval_preference_partitions must be an int >= 1, got {partitions!r}")
         if self.fixed_preference is not None:
             self.fixed_preference = _float_list("fixed_preference", self.fixed_preference)
             from mdpo.preferences import check_preference

@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 RUN_MANIFEST = "run.json"
-"""The manifest every saved run carries (DESIGN §3)."""
+"""The manifest every saved run carries (see the conventions page of the docs)."""
 
 _VERSIONED = ("mdpo", "torch", "transformers", "peft", "accelerate", "datasets")
 
@@ -65,39 +65,27 @@ def resolve_run_dir(output_dir: str | os.PathLike[str], run_name: str) -> Path:
     return target
 
 
-def load_local_dataset(path: str | os.PathLike[str]) -> Any:
-    """A local dataset: a ``save_to_disk`` folder, or a ``.json``/``.jsonl`` file.
+def load_local_dataset(path: str | os.PathLike[str], *, split: str = "train") -> Any:
+    """A run's dataset: a local folder or file, or a Hub dataset name.
+
+    See :func:`mdpo.data.sources.load_data_source`: a ``save_to_disk`` folder (or any
+    folder of data files), a ``.json``/``.jsonl``/``.parquet``/``.csv`` file, or a Hub name
+    read with :func:`datasets.load_dataset`.
 
     Args:
-        path: The folder or file.
+        path: The folder, file or Hub name.
+        split: The split of a ``DatasetDict`` folder or a Hub dataset.
 
     Returns:
         A :class:`datasets.Dataset`.
 
     Raises:
-        FileNotFoundError: If ``path`` does not exist.
-        ValueError: If it is a file of another type.
+        FileNotFoundError: If a data file does not exist.
+        ValueError: If it is a file of another type, or the split or Hub dataset is missing.
     """
-    import datasets
+    from mdpo.data.sources import load_data_source
 
-    p = Path(path)
-    if p.is_dir():
-        ds = datasets.load_from_disk(os.fspath(p))
-        if isinstance(ds, datasets.DatasetDict):
-            if "train" not in ds:
-                raise ValueError(
-                    f"{p} holds a DatasetDict without a 'train' split: {list(ds)}; "
-                    "save a Dataset or a 'train' split"
-                )
-            ds = ds["train"]
-        return ds
-    if not p.exists():
-        raise FileNotFoundError(f"dataset {os.fspath(p)!r} does not exist")
-    if p.suffix.lower() not in (".json", ".jsonl"):
-        raise ValueError(
-            f"dataset file {os.fspath(p)!r} must be .json or .jsonl (or a save_to_disk folder)"
-        )
-    return datasets.load_dataset("json", data_files=os.fspath(p), split="train")
+    return load_data_source(path, split=split, name="dataset")
 
 
 def build_objective(cfg: TrainRunConfig) -> Any:
@@ -115,11 +103,34 @@ def build_objective(cfg: TrainRunConfig) -> Any:
     return MultiObjective(components, normalize=cfg.normalize, seed=cfg.seed)
 
 
+def build_eval_datasets(cfg: TrainRunConfig) -> dict[str, Any] | None:
+    """The held-out data of the dimensions that name ``eval_data``, by component key.
+
+    Args:
+        cfg: The run config.
+
+    Returns:
+        ``{component key: dataset}`` (the key is the dimension names joined by ``+``), or
+        None when no dimension has eval data.
+    """
+    from mdpo.data.sources import load_data_source
+
+    out = {
+        "+".join(dim.names): load_data_source(
+            dim.eval_data, split=dim.eval_split, name=f"dimensions[{dim.name!r}].eval_data"
+        )
+        for dim in cfg.dimensions
+        if dim.eval_data is not None
+    }
+    return out or None
+
+
 def _component(dim: DimensionSpec) -> tuple[Any, Any, Any]:
+    from mdpo.data.sources import load_data_source
     from mdpo.objectives import DPOObjective, RLHFObjective, SFTObjective
 
     names = dim.names
-    data = load_local_dataset(dim.data)
+    data = load_data_source(dim.data, split=dim.split, name=f"dimensions[{dim.name!r}].data")
     if dim.objective == "dpo":
         if dim.label_columns is not None or len(names) > 1:
             obj = DPOObjective(names, label_columns=dim.label_columns, **dim.kwargs)
@@ -287,6 +298,7 @@ def _train(cfg: TrainRunConfig, run_dir: Path, checkpoint: Path | None) -> Path:
         model,
         args,
         objective,
+        eval_dataset=build_eval_datasets(cfg),
         processing_class=tokenizer,
         conditioning=_conditioning(cfg),
     )

@@ -58,8 +58,14 @@ class DimensionSpec:
         name: The dimension name, or a list of names for paired multi-dimension DPO data
             (one label column per name, see ``label_columns``).
         objective: ``"dpo"``, ``"sft"`` or ``"rlhf"``.
-        data: A local dataset: a folder written by ``Dataset.save_to_disk`` or a
-            ``.json``/``.jsonl`` file. For RLHF, the prompt set.
+        data: The dataset, in any TRL format (:mod:`mdpo.data.formats`): a local folder
+            (``Dataset.save_to_disk``, or data files), a ``.json``/``.jsonl``/``.parquet``/
+            ``.csv`` file, or a Hub dataset name (:func:`mdpo.data.sources.load_data_source`).
+            Relative paths are read from the config file's folder. For RLHF, the prompt set.
+        split: The split of a ``DatasetDict`` folder or a Hub dataset.
+        eval_data: Optional held-out data of this component (same forms), evaluated at
+            every evaluation (``training.eval_strategy``/``eval_steps``).
+        eval_split: The split of ``eval_data``.
         scorer: RLHF only: a :func:`mdpo.scorers.get_scorer` key.
         scorer_kwargs: Keyword arguments of the scorer.
         label_columns: Paired DPO only: ``{dimension: label column}``.
@@ -69,6 +75,9 @@ class DimensionSpec:
     name: str | list[str]
     objective: str
     data: str | None = None
+    split: str = "train"
+    eval_data: str | None = None
+    eval_split: str = "train"
     scorer: str | None = None
     scorer_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
     label_columns: dict[str, str] | None = None
@@ -96,6 +105,10 @@ class DimensionSpec:
                 ".json/.jsonl file (for rlhf, the prompts)"
             )
         _check_str(f"dimensions[{self.name!r}].data", self.data)
+        for key in ("split", "eval_split"):
+            _check_str(f"dimensions[{self.name!r}].{key}", getattr(self, key))
+        if self.eval_data is not None:
+            _check_str(f"dimensions[{self.name!r}].eval_data", self.eval_data)
         if self.objective == "rlhf":
             _check_str(f"dimensions[{self.name!r}].scorer", self.scorer)
         elif self.scorer is not None:
@@ -260,7 +273,9 @@ def load_run_config(
 ) -> TrainRunConfig:
     """Read a YAML run config with ``yaml.safe_load`` and validate it.
 
-    Relative ``data`` paths are resolved against the config file's folder.
+    Relative ``data`` and ``eval_data`` paths are resolved against the config file's
+    folder; a name that is no file there and has no data-file suffix is kept as it is, a
+    Hub dataset name.
 
     Args:
         path: The YAML file.
@@ -291,9 +306,20 @@ def load_run_config(
     cfg = TrainRunConfig.from_dict(data, trust_remote_code=trust_remote_code)
     base = path.resolve().parent
     for dim in cfg.dimensions:
-        if dim.data is not None and not os.path.isabs(dim.data):
-            dim.data = os.fspath(base / dim.data)
+        dim.data = _resolve_source(base, dim.data)
+        dim.eval_data = _resolve_source(base, dim.eval_data)
     return cfg
+
+
+def _resolve_source(base: Path, source: str | None) -> str | None:
+    from mdpo.data.sources import is_data_file
+
+    if source is None or os.path.isabs(source):
+        return source
+    local = base / source
+    if local.exists() or is_data_file(source) or source.startswith("."):
+        return os.fspath(local)
+    return source  # a Hub dataset name
 
 
 def _build(

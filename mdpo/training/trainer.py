@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from typing import Any
 
 import torch
@@ -21,6 +22,7 @@ from .checkpoint import (
     save_mdpo_state,
 )
 from .config import MDPOConfig
+from .evaluation import eval_parts, evaluate_parts
 from .ideal import IdealPointTracker
 from .metrics import MetricAccumulator, batch_metrics
 from .rows import ROW_KEY, RowIndexDataset, collate_rows
@@ -57,8 +59,16 @@ class MDPOTrainer(Trainer):
         model: A :class:`mdpo.adapters.PanaceaModel` or a ``peft.PeftModel``.
         args: The :class:`~mdpo.training.MDPOConfig`.
         objective: A :class:`mdpo.objectives.MultiObjective`, or a single
-            :class:`mdpo.objectives.Objective` together with ``train_data``.
-        train_data: The dataset of a single ``objective`` (validated by the objective).
+            :class:`mdpo.objectives.Objective` together with ``train_dataset``. A single
+            objective without dimension names is named after ``args.dim_names`` (one
+            name) or, failing that, after its kind (``"dpo"``, ``"sft"``, ``"rlhf"``).
+        train_dataset: The dataset of a single ``objective``: any TRL preference or SFT
+            format in a ``datasets.Dataset``, ``IterableDataset``, pandas ``DataFrame`` or
+            list of rows (see :mod:`mdpo.data.formats`).
+        eval_dataset: Held-out data evaluated at every evaluation (``args.eval_strategy``)
+            and by :meth:`evaluate`: a dataset for a single objective (or a composition of
+            one component), else ``{component key: dataset}`` (keys are the dimension names
+            joined by ``+``; components without an entry are skipped).
         processing_class: The tokenizer.
         tokenizer: Alias of ``processing_class``.
         conditioning: How λ reaches the policy (:mod:`mdpo.conditioning`). A Panacea model
@@ -67,6 +77,7 @@ class MDPOTrainer(Trainer):
             to ``NoConditioning()``.
         callbacks: Extra Trainer callbacks.
         optimizers: ``(optimizer, scheduler)`` as for Trainer.
+        train_data: Deprecated alias of ``train_dataset`` (a ``FutureWarning`` says so).
 
     Raises:
         TypeError: If ``args`` is not an :class:`MDPOConfig`, the model carries no adapter
@@ -91,13 +102,15 @@ class MDPOTrainer(Trainer):
         model: nn.Module,
         args: MDPOConfig,
         objective: Any,
-        train_data: Any = None,
+        train_dataset: Any = None,
+        eval_dataset: Any = None,
         *,
         processing_class: Any = None,
         tokenizer: Any = None,
         conditioning: Any = None,
         callbacks: list[Any] | None = None,
         optimizers: tuple[Any, Any] = (None, None),
+        train_data: Any = None,
     ) -> None:
         if not isinstance(args, MDPOConfig):
             raise TypeError(
@@ -116,7 +129,18 @@ class MDPOTrainer(Trainer):
                 f"{type(model).__name__}"
             )
         self.adapter_kind = kind
-        self.objective = _as_multi_objective(objective, train_data)
+        if train_data is not None:
+            if train_dataset is not None:
+                raise ValueError(
+                    "pass the dataset once, as train_dataset (train_data is its deprecated alias)"
+                )
+            warnings.warn(
+                "MDPOTrainer(train_data=...) is deprecated; pass train_dataset=... as in TRL",
+                FutureWarning,
+                stacklevel=2,
+            )
+            train_dataset = train_data
+        self.objective = _as_multi_objective(objective, train_dataset, args)
         self.dim_names = list(self.objective.dim_names)
         m = len(self.dim_names)
         self.n_dims = m
@@ -137,11 +161,14 @@ class MDPOTrainer(Trainer):
             None if args.fixed_preference is None else torch.tensor(args.fixed_preference)
         )
         self._metrics = MetricAccumulator()
+        self.eval_parts = [] if eval_dataset is None else eval_parts(self.objective, eval_dataset)
         super().__init__(
             model=model,
             args=args,
             data_collator=collate_rows,
             train_dataset=RowIndexDataset(_stream_length(args, self.objective)),
+            # Trainer only checks that evaluation has data; evaluate() reads self.eval_parts.
+            eval_dataset=RowIndexDataset(1) if self.eval_parts else None,
             processing_class=processing_class,
             callbacks=callbacks,
             optimizers=optimizers,
@@ -231,6 +258,66 @@ class MDPOTrainer(Trainer):
     def _min_over_ranks(self, candidate: torch.Tensor) -> torch.Tensor:
         gathered = self.accelerator.gather(candidate.to(self.accelerator.device))
         return gathered.reshape(-1, candidate.shape[-1]).min(dim=0).values
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(
+        self,
+        eval_dataset: Any = None,
+        ignore_keys: list[str] | None = None,
+        metric_key_prefix: str = "eval",
+    ) -> dict[str, float]:
+        """Per-dimension eval losses and DPO metrics at each λ of a small grid.
+
+        Every eval row is scored (in order, ``per_device_eval_batch_size`` rows a forward)
+        at each λ of ``preference_grid(m, args.eval_preference_partitions)``
+        (:func:`mdpo.training.evaluation.evaluate_parts`). The metrics are logged (so
+        they reach ``report_to`` and ``state.log_history``) and returned.
+
+        Args:
+            eval_dataset: Overrides the trainer's ``eval_dataset`` (same forms).
+            ignore_keys: Unused (Trainer's signature).
+            metric_key_prefix: Prefix of every metric name.
+
+        Returns:
+            ``{prefix}_loss`` (the mean over the grid of λ·losses, what
+            ``metric_for_best_model="loss"`` compares), and for each λ tag t (e.g.
+            ``0.50,0.50``) ``{prefix}_loss/{dim}@t``, ``{prefix}_dpo/{dim}/margin@t``,
+            ``{prefix}_dpo/{dim}/accuracy@t`` and the objectives' other metrics.
+
+        Raises:
+            ValueError: If there is no eval data.
+        """
+        from mdpo.preferences import preference_grid
+
+        parts = (
+            self.eval_parts if eval_dataset is None else eval_parts(self.objective, eval_dataset)
+        )
+        if not parts:
+            raise ValueError(
+                "evaluate() has no data: pass eval_dataset= to MDPOTrainer or to evaluate()"
+            )
+        unwrapped = self.accelerator.unwrap_model(self.model)
+        was_training = unwrapped.training
+        unwrapped.eval()
+        try:
+            raw = evaluate_parts(
+                unwrapped,
+                parts,
+                self.dim_names,
+                preference_grid(self.n_dims, self.args.eval_preference_partitions),
+                batch_size=self.args.per_device_eval_batch_size,
+                tokenizer=self.processing_class,
+                conditioning=self.conditioning,
+                seed=int(self.args.seed),
+            )
+        finally:
+            unwrapped.train(was_training)
+        metrics = {f"{metric_key_prefix}_{k}": v for k, v in raw.items()}
+        self.log(metrics)
+        self.control = self.callback_handler.on_evaluate(
+            self.args, self.state, self.control, metrics
+        )
+        return metrics
 
     # ------------------------------------------------------------------ logging
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
@@ -394,23 +481,25 @@ def _policy_view(wrapped: nn.Module, module: nn.Module) -> Any:
     return module if wrapped is module else _PolicyView(wrapped, module)
 
 
-def _as_multi_objective(objective: Any, train_data: Any) -> Any:
+def _as_multi_objective(objective: Any, train_dataset: Any, args: MDPOConfig) -> Any:
     from mdpo.objectives import MultiObjective, Objective
 
     if isinstance(objective, MultiObjective):
-        if train_data is not None:
+        if train_dataset is not None:
             raise ValueError(
-                "train_data must be None when objective is a MultiObjective (each component "
-                "carries its own data); pass train_data only with a single Objective"
+                "train_dataset must be None when objective is a MultiObjective (each component "
+                "carries its own data); pass train_dataset only with a single Objective"
             )
         return objective
     if isinstance(objective, Objective):
-        if train_data is None:
+        if train_dataset is None:
             raise ValueError(
-                f"train_data is required with a single {type(objective).__name__}: the "
+                f"train_dataset is required with a single {type(objective).__name__}: the "
                 "dataset (or scorer) it trains on"
             )
-        return MultiObjective.single(objective, train_data)
+        if objective.dim_names is None and args.dim_names and len(args.dim_names) == 1:
+            objective = objective.bind(args.dim_names[0])
+        return MultiObjective.single(objective, train_dataset)
     raise TypeError(
         "objective must be an mdpo.objectives.MultiObjective or Objective, "
         f"got {type(objective).__name__}"

@@ -5,7 +5,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from mdpo._version import __version__
-from mdpo.adapters import FORMAT_VERSION, PanaceaModel
+from mdpo.adapters import FORMAT_VERSION, PEFT_TYPE_FIELD, PanaceaModel
 from mdpo.testing import tiny_causal_lm
 
 LAM = (0.3, 0.7)
@@ -20,7 +20,7 @@ def test_save_writes_config_and_adapter_weights_only(tmp_path, make):
         "adapter_model.safetensors",
     ]
     meta = json.loads((tmp_path / "adapter_config.json").read_text())
-    assert meta["peft_type"] == "PANACEA"
+    assert meta["peft_type"] == PEFT_TYPE_FIELD
     assert meta["format_version"] == FORMAT_VERSION
     assert meta["mdpo_version"] == __version__
     assert (meta["r"], meta["n_dims"], meta["lora_alpha"]) == (3, 2, 10.0)

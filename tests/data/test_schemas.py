@@ -60,11 +60,15 @@ def test_label_masking_values():
 
 
 def test_ill_typed_columns_are_named():
-    with pytest.raises(ValueError, match="column 'chosen' must hold a str for DPO data, got int 3"):
+    with pytest.raises(
+        ValueError, match="column 'chosen' must hold a str or a list of .* for DPO data, got int 3"
+    ):
         validate_dpo([{"prompt": "Q", "chosen": 3, "rejected": "b"}])
     with pytest.raises(ValueError, match="column 'prompt' must hold a str or a list of"):
         validate_prompts([{"prompt": 5}])
-    with pytest.raises(ValueError, match="column 'completion' must hold a str for SFT data"):
+    with pytest.raises(
+        ValueError, match="column 'completion' must hold a str or a list of .* for SFT data"
+    ):
         validate_sft([{"prompt": "Q", "completion": None}])
     with pytest.raises(ValueError, match="must hold conversations ending with an assistant turn"):
         validate_sft([{"messages": [{"role": "user", "content": "Q"}]}])

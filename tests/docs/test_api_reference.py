@@ -26,7 +26,7 @@ API_INDEX = DOCS / "api" / "index.rst"
 MODULE_TEMPLATE = DOCS / "_templates" / "autosummary" / "module.rst"
 CONF = DOCS / "conf.py"
 
-# The public modules of the reference, one page each (DESIGN §2-3 and the docs issue).
+# The public modules of the reference, one page each (the documented public API).
 PUBLIC_MODULES = [
     "mdpo.preferences",
     "mdpo.aggregators",
@@ -60,9 +60,15 @@ PUBLIC_MODULES = [
     "mdpo.benchmarks.tasks.smollm",
     "mdpo.benchmarks.tasks.degeneracy",
     "mdpo.benchmarks.methods.llm",
+    "mdpo.testing",
+    "mdpo.data.formats",
+    "mdpo.data.sources",
+    "mdpo.adapters.hub",
+    "mdpo.training.evaluation",
 ]
 
-# The public names of DESIGN §3 ("API"), as (module, name) with "Class.member" for methods.
+# The public names of the documented API contract, as (module, name), with "Class.member"
+# for methods.
 CONTRACT = {
     "mdpo.preferences": ["check_preference", "sample_preferences", "preference_grid"],
     "mdpo.seeding": ["derive_seed", "keyed_generator"],

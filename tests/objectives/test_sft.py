@@ -50,7 +50,7 @@ def test_sft_on_panacea_depends_on_lambda(tok, make_panacea):
 def test_sft_refusals(tok):
     with pytest.raises(ValueError, match="reduction must be 'mean' or 'sum', got 'max'"):
         SFTObjective("x", reduction="max")
-    with pytest.raises(ValueError, match="dim_name must be one name"):
+    with pytest.raises(ValueError, match="dim_names must be one name"):
         SFTObjective(["a", "b"])
     with pytest.raises(ValueError, match="missing column 'completion' required for SFT data"):
         SFTObjective("x").validate_data([{"prompt": "Q"}])

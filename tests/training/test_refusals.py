@@ -103,15 +103,16 @@ def test_argument_mismatches(panacea, ab_objective, pairs, tok, config, kwargs, 
 
 
 def test_objective_and_data_combinations(panacea, ab_objective, pairs, tok, config):
-    with pytest.raises(ValueError, match="train_data is required"):
+    with pytest.raises(ValueError, match="train_dataset is required"):
         MDPOTrainer(panacea(), config(), ab_objective, processing_class=tok)
     multi = MultiObjective.single(ab_objective, pairs)
-    with pytest.raises(ValueError, match="train_data must be None"):
+    with pytest.raises(ValueError, match="train_dataset must be None"):
         MDPOTrainer(panacea(), config(), multi, pairs, processing_class=tok)
     with pytest.raises(TypeError, match="objective must be"):
         MDPOTrainer(panacea(), config(), "dpo", pairs, processing_class=tok)
     with pytest.raises(ValueError, match="processing_class"):
         MDPOTrainer(panacea(), config(), multi, processing_class=tok, tokenizer=object())
     unnamed = DPOObjective()
-    with pytest.raises(ValueError, match="dim_names"):
+    # An unnamed objective is named "dpo"; paired rows then need label_columns.
+    with pytest.raises(ValueError, match="matches no preference format.*label_columns"):
         MDPOTrainer(panacea(n_dims=1), config(), unnamed, pairs, processing_class=tok)

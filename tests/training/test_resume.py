@@ -8,6 +8,7 @@ import os
 import pytest
 import torch
 
+from mdpo.adapters import PEFT_TYPE_FIELD
 from mdpo.objectives import DPOObjective, MultiObjective
 from mdpo.training import MDPO_STATE_FILE, MDPOTrainer, load_mdpo_state
 
@@ -49,7 +50,8 @@ def test_resume_matches_uninterrupted_run(
     assert {"adapter_config.json", "adapter_model.safetensors", MDPO_STATE_FILE} <= files
     assert {"optimizer.pt", "scheduler.pt", "rng_state.pth", "trainer_state.json"} <= files
     assert not files & {"model.safetensors", "pytorch_model.bin"}
-    assert json.loads((checkpoint / "adapter_config.json").read_text())["peft_type"] == "PANACEA"
+    adapter_config = json.loads((checkpoint / "adapter_config.json").read_text())
+    assert adapter_config["peft_type"] == PEFT_TYPE_FIELD
     state = load_mdpo_state(checkpoint)
     assert torch.isfinite(state["ideal"]["ideal"]).all()
     if normalize:
