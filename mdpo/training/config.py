@@ -149,6 +149,27 @@ class MDPOConfig(TrainingArguments):
     def __post_init__(self) -> None:
         self._validate_mdpo_fields()
         super().__post_init__()
+        self._check_report_to()
+
+    def _check_report_to(self) -> None:
+        """Refuse a ``report_to`` integration whose package is missing, before training."""
+        from transformers.integrations import (
+            INTEGRATION_TO_CALLBACK,
+            get_available_reporting_integrations,
+        )
+
+        asked = self.report_to if isinstance(self.report_to, list) else [self.report_to]
+        available = get_available_reporting_integrations()
+        missing = [
+            name for name in asked if name in INTEGRATION_TO_CALLBACK and name not in available
+        ]
+        if missing:
+            installed = ", ".join(available) or "none installed"
+            raise ValueError(
+                f"report_to names {', '.join(repr(n) for n in missing)}, whose package is not "
+                f"installed (pip install {' '.join(missing)}); installed integrations: "
+                f"{installed}; or use report_to: none"
+            )
 
     def _validate_mdpo_fields(self) -> None:
         if self.preference_sampling not in PREFERENCE_SAMPLING_MODES:

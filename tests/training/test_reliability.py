@@ -187,3 +187,19 @@ def test_a_second_writer_of_the_run_folder_is_refused(tiny_run, capsys):
     assert f"output folder {str(run_dir)!r} is in use by pid " in err
     assert "(mdpo train other, since" in err
     assert not (run_dir / "run.json").exists()
+
+
+def test_a_missing_reporting_integration_is_one_error_line(tiny_run, capsys):
+    """report_to: tensorboard without tensorboard installed: refused before training."""
+    from transformers.integrations import get_available_reporting_integrations
+
+    if "tensorboard" in get_available_reporting_integrations():
+        pytest.skip("tensorboard is installed here")
+    tmp_path, config = tiny_run
+    path = _write(tmp_path, _dpo_only(tmp_path, config, report_to="tensorboard"))
+    code, err = _train([path], capsys)
+    assert code == 2
+    last = err.strip().splitlines()[-1]  # after the datasets' progress bars
+    assert last.startswith("mdpo train: error: ")
+    assert "report_to names 'tensorboard'" in last and "pip install tensorboard" in last
+    assert "Traceback" not in err
