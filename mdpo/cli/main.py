@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from mdpo._version import __version__
 from mdpo.cli._errors import run_handler
 
-_SUBCOMMANDS = ("bench", "train", "generate", "serve")
+_SUBCOMMANDS = ("bench", "train", "generate", "eval", "serve")
 """Modules under mdpo.cli, each with ``add_parser(subparsers)``; the order is the help's."""
 
 

@@ -52,6 +52,7 @@ PUBLIC_MODULES = [
     "mdpo.benchmarks.runner",
     "mdpo.benchmarks.report",
     "mdpo.benchmarks.tuning",
+    "mdpo.benchmarks.run_eval",
     "mdpo.benchmarks.tasks.bandit",
     "mdpo.benchmarks.tasks.synthetic",
     "mdpo.benchmarks.tasks.prompts",
