@@ -18,6 +18,7 @@ from mdpo.benchmarks.plots import _first_seed, _pyplot, _save, ordered_methods
 
 __all__ = [
     "RADAR_MIN_DIMS",
+    "plot_conflicts",
     "plot_parallel",
     "plot_radar",
     "plot_vertex_heatmap",
@@ -307,3 +308,53 @@ def plot_parallel(task_name: str, task: dict[str, Any], path: Path) -> Path:
     legend_rows = -(-m // 5)
     fig.tight_layout(rect=(0, 0.04 + 0.035 * legend_rows / rows, 1, 0.95))
     return _save(fig, path)
+
+
+def plot_conflicts(names: list[str], matrix: np.ndarray, path: str | Path, title: str = "") -> Path:
+    """A correlation matrix of dimensions as a heatmap PNG (red: conflict, blue: agreement).
+
+    The diagonal (1 by definition) and undefined entries are grey.
+
+    Args:
+        names: The m dimension names.
+        matrix: ``[m, m]`` correlations in [-1, 1].
+        path: The PNG to write.
+        title: Figure title (default: Spearman within prompt).
+
+    Returns:
+        The PNG's path.
+
+    Raises:
+        ValueError: If ``matrix`` is not ``[m, m]`` for the m names.
+    """
+    values = np.asarray(matrix, dtype=float)
+    m = len(names)
+    if values.shape != (m, m):
+        raise ValueError(f"matrix must have shape [{m}, {m}] for {m} names, got {values.shape}")
+    plt = _pyplot()
+    side = 2.0 + 0.55 * m
+    fig, ax = plt.subplots(figsize=(side + 1.0, side))
+    cmap = plt.get_cmap("RdBu").with_extremes(bad="0.85")
+    shown = values.copy()
+    np.fill_diagonal(shown, np.nan)  # 1 by definition: grey, so the conflicts stand out
+    image = ax.imshow(np.ma.masked_invalid(shown), cmap=cmap, vmin=-1.0, vmax=1.0)
+    for i in range(m):
+        for j in range(m):
+            if i != j and np.isfinite(values[i, j]):
+                ax.text(
+                    j,
+                    i,
+                    f"{values[i, j]:+.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7 if m > 6 else 9,
+                    color="white" if abs(values[i, j]) > 0.6 else "black",
+                )
+    ax.set_xticks(range(m), names, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(m), names, fontsize=8)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="Spearman ρ")
+    ax.set_title(
+        title or "Spearman ρ within prompt (negative: the dimensions conflict)", fontsize=9
+    )
+    fig.tight_layout()
+    return _save(fig, Path(path))
