@@ -1,10 +1,12 @@
-"""Pictures that stay readable at many dimensions: the vertex heatmap and radar panels.
+"""Pictures that stay readable at many dimensions: vertex heatmap, radar, parallel coordinates.
 
-A front of m = 10 objectives cannot be drawn as a front. These two plots show what a reader
+A front of m = 10 objectives cannot be drawn as a front. These plots show what a reader
 needs instead: does λ steer every dimension (the **controllability heatmap**: the score of
-dimension j at the vertex e_i, normalised per column, one panel per method), and what do the
+dimension j at the vertex e_i, normalised per column, one panel per method), what do the
 methods reach at a few chosen λ (the **radar**: one panel per λ, one polygon per method, on
-the task's normalised axes). The report draws both for tasks with m ≥ 4.
+the task's normalised axes), and the whole fronts as **parallel coordinates**, one panel per
+method. The report draws the first two for tasks with m ≥ 4 and the third as the front plot
+for m > 3. :func:`plot_conflicts` draws a dimension study's correlation matrix.
 """
 
 from __future__ import annotations
@@ -167,8 +169,8 @@ def _label(lam: np.ndarray, names: list[str]) -> str:
 def plot_radar(task_name: str, task: dict[str, Any], out_dir: Path, k: int = 4) -> Path | None:
     """Radar panels of a few λ (first seed): one panel per λ, one polygon per method.
 
-    The λ are chosen by :func:`radar_preferences` among the preferences the first method
-    evaluated; each method is drawn where it evaluated that λ (DPS only on its grid). The
+    The λ are chosen by :func:`radar_preferences` among the preferences of the method that
+    evaluated the most; each method is drawn where it evaluated that λ (DPS only on its grid). The
     axes are the task's normalised objectives (0 = nadir, 1 = ideal of the normalisation,
     clipped to [-0.1, 1.1]); the dashed grey polygon is λ itself, scaled to a maximum of 1,
     the direction a controllable method should lean.
@@ -211,7 +213,10 @@ def plot_radar(task_name: str, task: dict[str, Any], out_dir: Path, k: int = 4) 
                 continue
             value = np.clip((np.asarray(points[hit[0]], float) - nadir) / scale, -0.1, 1.1)
             color = colors[i % len(colors)]
-            ax.plot(closed, np.append(value, value[0]), "-", color=color, lw=1.4, label=name)
+            # Earlier methods wider: a later method with the same point (MOD at a vertex is
+            # RS's expert there) is drawn inside it, and both stay visible.
+            width = max(0.9, 3.4 - 0.7 * i)
+            ax.plot(closed, np.append(value, value[0]), "-", color=color, lw=width, label=name)
             ax.fill(closed, np.append(value, value[0]), color=color, alpha=0.06)
         ax.set_xticks(angles, names, fontsize=7)
         ax.set_ylim(-0.1, 1.1)

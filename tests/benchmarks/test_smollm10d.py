@@ -45,6 +45,8 @@ def test_suite_validates_with_the_ten_style_dimensions():
     k = preference_grid(10, methods["dps"].grid_partitions(10)).shape[0]
     assert k == 10 and suite.training.steps // k >= 1
     assert suite.training.steps // 10 >= 1  # RS / MOD experts
+    # MOD mixes RS's experts: trained identically, so they are trained once and shared.
+    assert methods["mod"].lr == methods["rs"].lr and methods["mod"].steps == methods["rs"].steps
     assert task_cfg.partitions(10)[0] == 2  # 55 λ: vertices and two-dimension mixes
 
 
@@ -68,9 +70,6 @@ CHEAP = [
 def tiny_run(tiny_lm_dir, tmp_path_factory) -> Path:
     suite = _shipped()
     suite["training"].update(steps=10, log_every=10, lr=0.05)
-    for method in suite["methods"]:  # MOD mixes RS's experts (same settings): half the units
-        if method["kind"] == "mod":
-            method["lr"] = next(m["lr"] for m in suite["methods"] if m["kind"] == "rs")
     (task,) = suite["tasks"]
     task["eval_partitions"] = 1  # the 10 vertices: what the heatmap needs, 5x fewer λ
     dims = task["params"]["dims"]
@@ -100,6 +99,10 @@ def test_tiny_copy_runs_every_method_at_m10(tiny_run):
         assert entry["metrics"]["hypervolume_error"] >= 0.0
     assert task["hypervolume_method"]["method"] == "monte-carlo"
     assert "concise" in task["llm"]["judges"]["dimensions"]
+    # MOD reused RS's experts: the same training logs, and MOD trained nothing itself.
+    assert (
+        task["methods"]["mod"]["seeds"]["0"]["logs"] == task["methods"]["rs"]["seeds"]["0"]["logs"]
+    )
 
 
 def test_tiny_copy_reports_heatmap_radar_and_hv_error(tiny_run):
