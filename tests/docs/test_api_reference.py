@@ -51,6 +51,7 @@ PUBLIC_MODULES = [
     "mdpo.benchmarks.config",
     "mdpo.benchmarks.runner",
     "mdpo.benchmarks.report",
+    "mdpo.benchmarks.plots_many",
     "mdpo.benchmarks.tuning",
     "mdpo.benchmarks.tasks.bandit",
     "mdpo.benchmarks.tasks.synthetic",
@@ -58,6 +59,7 @@ PUBLIC_MODULES = [
     "mdpo.benchmarks.tasks.llm_data",
     "mdpo.benchmarks.tasks.hf_source",
     "mdpo.benchmarks.tasks.smollm",
+    "mdpo.benchmarks.tasks.style_dims",
     "mdpo.benchmarks.tasks.degeneracy",
     "mdpo.benchmarks.methods.llm",
 ]
