@@ -44,7 +44,8 @@ def plot_fronts(task_name: str, task: dict[str, Any], out_dir: Path) -> Path:
 
     m = 2: each method's points joined in the order of λ_0 (its vertices labelled when at
     most six methods are shown), the true front as a black line. m = 3: a 3-D scatter.
-    m > 3: parallel coordinates of the normalised points.
+    m > 3: parallel coordinates of the normalised points, one panel per method
+    (:func:`mdpo.benchmarks.plots_many.plot_parallel`).
 
     Args:
         task_name: Task name (file name ``front_<task>.png``).
@@ -97,23 +98,9 @@ def plot_fronts(task_name: str, task: dict[str, Any], out_dir: Path) -> Path:
         ax.set_ylabel(names[1])
         ax.set_zlabel(names[2])
     else:
-        norm = task["normalization"]
-        nadir, scale = np.asarray(norm["nadir"]), np.asarray(norm["scale"])
-        fig, ax = plt.subplots(figsize=(max(6, m * 0.8), 4.5))
-        xs = np.arange(m)
-        for i, (name, method) in enumerate(ordered_methods(task)):
-            pts = (np.asarray(_first_seed(method)["front"]["points"], dtype=float) - nadir) / scale
-            for j, row in enumerate(pts):
-                ax.plot(
-                    xs,
-                    row,
-                    color=colors[i % len(colors)],
-                    alpha=0.25,
-                    lw=0.8,
-                    label=name if j == 0 else None,
-                )
-        ax.set_xticks(xs, names, rotation=45)
-        ax.set_ylabel("normalised objective (true front: 0 = nadir, 1 = ideal)")
+        from mdpo.benchmarks.plots_many import plot_parallel
+
+        return plot_parallel(task_name, task, Path(out_dir) / f"front_{task_name}.png")
     ax.set_title(f"{task_name}: fronts (first seed)")
     if len(ordered_methods(task)) > 8:
         ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1.0))

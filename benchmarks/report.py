@@ -67,6 +67,74 @@ def _paired_table(task: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _vertex_table(task: dict[str, Any], confidence: float) -> str:
+    """Mean diagonal of each method's controllability heatmap, with its interval over seeds."""
+    from mdpo.benchmarks.stats import t_interval
+    from mdpo.metrics import vertex_controllability
+
+    lines = [
+        "| method | mean diagonal | defined per seed |",
+        "|---|---|---|",
+    ]
+    for name, method in ordered_methods(task):
+        diags, defined = [], []
+        for seed in sorted(method["seeds"], key=int):
+            front = method["seeds"][seed]["front"]
+            control = vertex_controllability(front["points"], front["preferences"])
+            diags.append(control.diagonal_mean)
+            defined.append(f"{control.n_defined}/{task['n_dims']}")
+        finite = [d for d in diags if math.isfinite(d)]
+        cell = _fmt(t_interval(finite, confidence)) if finite else "n/a"
+        lines.append(f"| {name} | {cell} | {', '.join(defined)} |")
+    return "\n".join(lines)
+
+
+def _many_dims_section(name: str, task: dict[str, Any], out: Path, confidence: float) -> list[str]:
+    """Markdown and PNGs for m >= 4: the controllability heatmap and the radar of a few λ."""
+    from mdpo.benchmarks.plots_many import plot_radar, plot_vertex_heatmap
+
+    lines = [
+        "",
+        "Controllability at the vertices: the score of dimension j at the vertex e_i, "
+        "min-max normalised per column over the vertices; the mean of the diagonal is 1 when "
+        "every dimension is best served at its own vertex (mean over seeds, Student-t "
+        "interval; a diagonal entry is undefined where a vertex was not evaluated or no "
+        "vertex changes that dimension):",
+        "",
+        _vertex_table(task, confidence),
+        "",
+    ]
+    heatmap = plot_vertex_heatmap(name, task, out)
+    if heatmap is not None:
+        lines.append(f"![controllability heatmap]({heatmap.name})")
+    radar = plot_radar(name, task, out)
+    if radar is not None:
+        lines.append(f"![radar at a few λ]({radar.name})")
+    return lines
+
+
+def _hv_error_line(task: dict[str, Any]) -> str:
+    """The estimated Monte-Carlo error of each method's HV (largest over seeds), or ""."""
+    cells = []
+    for name, method in ordered_methods(task):
+        errors = [
+            (entry["metrics"]["hypervolume_error"], entry["metrics"].get("hypervolume", 0.0))
+            for entry in method["seeds"].values()
+            if "hypervolume_error" in entry.get("metrics", {})
+        ]
+        if errors:
+            err, hv = max(errors)
+            share = f" ({err / hv:.1%} of its HV)" if hv > 0 else ""
+            cells.append(f"{name} ± {err:.2g}{share}")
+    if not cells:
+        return ""
+    return (
+        "Estimated error of the Monte-Carlo HV (standard deviation of 8 random-direction "
+        "estimates of the same size, largest over seeds; conservative for the deterministic "
+        "rule reported): " + ", ".join(cells) + "."
+    )
+
+
 def _missing_runs(task: dict[str, Any], suite: dict[str, Any]) -> str:
     """Which of the suite's (method, seed) runs a task lacks, as one sentence ("" if none)."""
     seeds = [str(s) for s in suite["seeds"]]
@@ -152,6 +220,7 @@ def check_result_names(results: Any, where: str | Path) -> None:
 def _write_report(out: Path, results: dict[str, Any]) -> Path:
     from mdpo._io import atomic_replace as _atomic
     from mdpo.benchmarks.plots import plot_dynamics, plot_fronts, plot_training_curves
+    from mdpo.benchmarks.plots_many import RADAR_MIN_DIMS
 
     suite = results["suite"]
     proto = results["protocol"]
@@ -187,6 +256,9 @@ def _write_report(out: Path, results: dict[str, Any]) -> Path:
             format_table(task),
             "",
         ]
+        hv_error = _hv_error_line(task)
+        if hv_error:
+            text += [hv_error, ""]
         missing = _missing_runs(task, suite)
         if missing:
             text += [f"**Incomplete:** {missing}", ""]
@@ -215,6 +287,8 @@ def _write_report(out: Path, results: dict[str, Any]) -> Path:
         text += ["", f"![fronts]({front_png.name})", f"![curves]({curve_png.name})"]
         if dynamics_png is not None:
             text.append(f"![learning dynamics]({dynamics_png.name})")
+        if task["n_dims"] >= RADAR_MIN_DIMS:
+            text += _many_dims_section(name, task, out, suite.get("confidence", 0.95))
         text.append("")
     path = out / "report.md"
     body = "\n".join(text) + "\n"

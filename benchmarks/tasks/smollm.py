@@ -866,13 +866,24 @@ def judged_front_metrics(
         hypervolume is normalised over the union of every front's judged points (NaN with a
         single judged dimension), ρ per judged dimension (NaN with fewer than 3 points).
     """
+    import numpy as np
+
     from mdpo.metrics import controllability, hypervolume, normalize_fronts
 
     nf = normalize_fronts(dict(points))
     out: dict[str, dict[str, Any]] = {}
     for key, pts in points.items():
-        lam = [[p[c] for c in cols] for p in preferences[key]]
-        rho = controllability(pts, lam).tolist() if len(lam) > 2 else [float("nan")] * len(cols)
+        lam = np.asarray(preferences[key], dtype=float)
+        # ρ per judged column against its λ column; the judged points sit in their columns
+        # of an [n, m] array so that λ stays on the simplex when only some dimensions are
+        # judged (the other columns are constant: their ρ, NaN, is dropped).
+        full = np.zeros(lam.shape)
+        full[:, cols] = pts
+        rho = (
+            controllability(full, lam)[cols].tolist()
+            if len(lam) > 2
+            else [float("nan")] * len(cols)
+        )
         out[key] = {
             "hypervolume": float(hypervolume(nf.normalize(pts), nf.ref_point))
             if len(cols) > 1

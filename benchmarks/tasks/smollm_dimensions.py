@@ -1,4 +1,4 @@
-"""Which scorers make real, conflicting dimensions on SmolLM2? Measure them on its own samples.
+r"""Which scorers make real, conflicting dimensions on SmolLM2? Measure them on its own samples.
 
 A dimension is only worth aligning if the reference model's answers vary along it (a
 lexicon that scores every sample 0 is no dimension), and a trade-off only exists where two
@@ -10,6 +10,12 @@ dimension's spread and the pairwise Spearman correlations, both pooled and withi
 Run it on the bundled model::
 
     python -m mdpo.benchmarks.tasks.smollm_dimensions --n-prompts 40
+
+or on the ten style dimensions of the ``smollm10d`` suite (``--styles``), writing the tables
+and a heatmap of the within-prompt correlations as well::
+
+    python -m mdpo.benchmarks.tasks.smollm_dimensions --styles --n-prompts 16 \
+        --max-new-tokens 40 --json study.json --markdown study.md --heatmap study.png
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import argparse
 import itertools
 import json
 import math
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,6 +38,7 @@ from mdpo.seeding import derive_seed
 
 __all__ = [
     "DEFAULT_SCORERS",
+    "conflict_matrix",
     "format_report",
     "measure_dimensions",
     "sample_responses",
@@ -183,10 +191,15 @@ def measure_dimensions(
 
     Returns:
         A JSON-ready dict: ``decoding`` (the protocol), ``n_prompts``, ``n_samples``,
-        ``empty_share`` (responses with no text), ``dimensions`` (``{name:``
+        ``empty_share`` (responses with no text), ``cut_share`` (responses that reach the
+        length limit, within one token, when re-tokenised: cut off), ``length_within``
+        (``{name: rho}``: Spearman of each dimension with the answer's token count, within
+        prompt; how much a scorer just follows length), ``dimensions`` (``{name:``
         :func:`spread_stats` ``}``), ``spearman`` and ``spearman_within`` (``{"a|b": rho}``
         over all samples, and over prompt-centred scores; NaN where a dimension is
-        constant), and ``examples`` (the first prompt's responses with their scores).
+        constant), ``examples`` (the first prompt's responses with their scores) and
+        ``top_answers`` (``{name: {"prompt", "response", "score"}}``: the highest-scoring
+        response of each dimension, to see what a scorer rewards).
 
     Raises:
         ValueError: If ``prompts`` or ``scorers`` is empty, or names repeat.
@@ -213,6 +226,11 @@ def measure_dimensions(
     grids = {name: v.reshape(len(prompts), n_samples) for name, v in scores.items()}
     centred = {name: (g - g.mean(1, keepdims=True)).ravel() for name, g in grids.items()}
     pairs = list(itertools.combinations(named, 2))
+    tokens = np.array(
+        [len(tokenizer(r, add_special_tokens=False)["input_ids"]) for r in flat], dtype=float
+    )
+    token_grid = tokens.reshape(len(prompts), n_samples)
+    tokens_centred = (token_grid - token_grid.mean(1, keepdims=True)).ravel()
     return {
         "decoding": {
             "sampling": True,
@@ -225,6 +243,8 @@ def measure_dimensions(
         "n_prompts": len(prompts),
         "n_samples": n_samples,
         "empty_share": float(np.mean([not r for r in flat])),
+        "cut_share": float(np.mean(tokens >= max_new_tokens - 1)),
+        "length_within": {name: _spearman(centred[name], tokens_centred) for name in named},
         "dimensions": {name: spread_stats(v) for name, v in scores.items()},
         "spearman": {f"{a}|{b}": _spearman(scores[a], scores[b]) for a, b in pairs},
         "spearman_within": {f"{a}|{b}": _spearman(centred[a], centred[b]) for a, b in pairs},
@@ -232,6 +252,14 @@ def measure_dimensions(
             {"prompt": prompts[0], "response": r, **{n: float(scores[n][i]) for n in named}}
             for i, r in enumerate(responses[0])
         ],
+        "top_answers": {
+            name: {
+                "prompt": flat_prompts[int(np.argmax(v))],
+                "response": flat[int(np.argmax(v))],
+                "score": float(np.max(v)),
+            }
+            for name, v in scores.items()
+        },
     }
 
 
@@ -244,26 +272,91 @@ def format_report(result: Mapping[str, Any]) -> str:
     Returns:
         Markdown text: one row per dimension (spread), one row per pair (correlations).
     """
+    length = result.get("length_within")
+    cut = result.get("cut_share")
     lines = [
         f"{result['n_prompts']} prompts x {result['n_samples']} samples, "
         f"temperature={result['decoding']['temperature']}, top_p={result['decoding']['top_p']}, "
         f"max_new_tokens={result['decoding']['max_new_tokens']}, "
-        f"empty responses: {result['empty_share']:.1%}",
+        f"empty responses: {result['empty_share']:.1%}"
+        + ("" if cut is None else f", cut at the token limit: {cut:.1%}"),
         "",
-        "| dimension | mean | std | IQR | min | max | zeros |",
-        "|---|---|---|---|---|---|---|",
+        "| dimension | mean | std | IQR | min | max | zeros |"
+        + (" ρ with length (within prompt) |" if length else ""),
+        "|---|---|---|---|---|---|---|" + ("---|" if length else ""),
     ]
     for name, s in result["dimensions"].items():
         lines.append(
             f"| {name} | {s['mean']:.3f} | {s['std']:.3f} | {s['iqr']:.3f} | {s['min']:.3f} "
             f"| {s['max']:.3f} | {s['zero_share']:.0%} |"
+            + (f" {length[name]:+.2f} |" if length else "")
         )
+    if len(result["dimensions"]) > 5:
+        return "\n".join([*lines, "", *_matrix_lines(result), *_top_lines(result)])
     lines += ["", "| pair | Spearman (all) | Spearman (within prompt) |", "|---|---|---|"]
     for pair, rho in result["spearman"].items():
         lines.append(
             f"| {pair.replace('|', ' / ')} | {rho:+.3f} | {result['spearman_within'][pair]:+.3f} |"
         )
     return "\n".join(lines)
+
+
+def conflict_matrix(result: Mapping[str, Any], key: str = "spearman_within") -> np.ndarray:
+    """The pairwise Spearman correlations of a result as a symmetric ``[m, m]`` matrix.
+
+    Args:
+        result: The dict returned by :func:`measure_dimensions`.
+        key: ``"spearman_within"`` (prompt-centred, what pairs see) or ``"spearman"``.
+
+    Returns:
+        The matrix in the order of ``result["dimensions"]``, 1 on the diagonal, NaN where a
+        dimension is constant.
+
+    Raises:
+        ValueError: If ``key`` is not one of the two.
+    """
+    if key not in ("spearman_within", "spearman"):
+        raise ValueError(f"key must be 'spearman_within' or 'spearman', got {key!r}")
+    names = list(result["dimensions"])
+    out = np.eye(len(names))
+    for pair, rho in result[key].items():
+        a, b = pair.split("|")
+        out[names.index(a), names.index(b)] = out[names.index(b), names.index(a)] = rho
+    return out
+
+
+def _matrix_lines(result: Mapping[str, Any]) -> list[str]:
+    """Both correlation matrices as Markdown: within prompt above the diagonal, pooled below."""
+    names = list(result["dimensions"])
+    within = conflict_matrix(result, "spearman_within")
+    pooled = conflict_matrix(result, "spearman")
+    lines = [
+        "Spearman correlations: **within prompt** (prompt-centred scores, what paired "
+        "preference data sees) above the diagonal, over all samples below it. Negative: the "
+        "two dimensions conflict.",
+        "",
+        "| | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for i, a in enumerate(names):
+        cells = []
+        for j in range(len(names)):
+            value = within[i, j] if j > i else pooled[i, j]
+            cells.append("" if i == j else "n/a" if not math.isfinite(value) else f"{value:+.2f}")
+        lines.append(f"| **{a}** | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _top_lines(result: Mapping[str, Any]) -> list[str]:
+    """The highest-scoring response of each dimension as Markdown (nothing without them)."""
+    top = result.get("top_answers")
+    if not top:
+        return []
+    lines = ["", "The highest-scoring response of each dimension:", ""]
+    for name, entry in top.items():
+        text = " ".join(entry["response"].split()) or "*(empty)*"
+        lines.append(f"- **{name}** ({entry['score']:+.2f}; prompt: {entry['prompt']}): {text}")
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -286,7 +379,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-p", type=float, default=1.0)
     parser.add_argument("--scorers", default=",".join(DEFAULT_SCORERS))
+    parser.add_argument(
+        "--styles",
+        action="store_true",
+        help="measure the ten style dimensions of the smollm10d suite instead of --scorers",
+    )
     parser.add_argument("--json", dest="json_path", default=None, help="also write the result here")
+    parser.add_argument("--markdown", default=None, help="also write the tables here")
+    parser.add_argument(
+        "--heatmap", default=None, help="also draw the within-prompt correlations as a PNG here"
+    )
     args = parser.parse_args(argv)
 
     rows = load_prompts("train")
@@ -294,7 +396,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     step = max(1, len(rows) // max(args.n_prompts, 1))
     prompts = [r["prompt"] for r in rows[::step][: args.n_prompts]]
     model, tokenizer = load_causal_lm(args.model)
-    scorers = {name: get_scorer(name) for name in args.scorers.split(",") if name}
+    if args.styles:
+        from mdpo.benchmarks.tasks.style_dims import style_scorers
+
+        scorers = style_scorers(tokenizer)
+    else:
+        scorers = {name: get_scorer(name) for name in args.scorers.split(",") if name}
+    start = time.perf_counter()
     result = measure_dimensions(
         model,
         tokenizer,
@@ -307,11 +415,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         temperature=args.temperature,
         top_p=args.top_p,
     )
-    print(format_report(result))
-    if args.json_path:
-        from mdpo._io import atomic_write
+    result["model"] = args.model
+    result["wall_s"] = time.perf_counter() - start
+    text = format_report(result)
+    print(text)
+    from mdpo._io import atomic_write
 
+    if args.json_path:
         atomic_write(args.json_path, lambda fh: json.dump(result, fh, indent=2), binary=False)
+    if args.markdown:
+        atomic_write(args.markdown, lambda fh: fh.write(text + "\n"), binary=False)
+    if args.heatmap:
+        from mdpo.benchmarks.plots_many import plot_conflicts
+
+        title = (
+            f"{args.model}: Spearman ρ within prompt, {result['n_prompts']} prompts x "
+            f"{result['n_samples']} samples x {args.max_new_tokens} tokens (negative: conflict)"
+        )
+        plot_conflicts(list(result["dimensions"]), conflict_matrix(result), args.heatmap, title)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from .hypervolume import (
     DEFAULT_HV_SAMPLES,
     EXACT_HV_MAX_M,
     hypervolume,
+    hypervolume_error,
     hypervolume_method,
 )
 from .inner_product import inner_product
@@ -25,6 +26,7 @@ from .spacing import nearest_neighbour_distances, spacing
 from .sparsity import sparsity
 from .spread import extreme_points, spread
 from .summary import front_metrics
+from .vertex_control import VertexControl, vertex_controllability
 
 __all__ = [
     "DEFAULT_HV_APPROX_METHOD",
@@ -32,12 +34,14 @@ __all__ = [
     "EXACT_HV_MAX_M",
     "REF_MARGIN",
     "NormalizedFronts",
+    "VertexControl",
     "controllability",
     "extreme_points",
     "front_metrics",
     "gd",
     "gd_plus",
     "hypervolume",
+    "hypervolume_error",
     "hypervolume_method",
     "igd",
     "igd_plus",
@@ -48,4 +52,5 @@ __all__ = [
     "spacing",
     "sparsity",
     "spread",
+    "vertex_controllability",
 ]

@@ -15,6 +15,7 @@ __all__ = [
     "DEFAULT_HV_SAMPLES",
     "EXACT_HV_MAX_M",
     "hypervolume",
+    "hypervolume_error",
     "hypervolume_method",
 ]
 
@@ -28,6 +29,9 @@ DEFAULT_HV_APPROX_METHOD = "Rphi-FWE+"
 """Default ``moocore.hv_approx`` method for m >= 6."""
 
 _APPROX_METHODS = ("Rphi-FWE+", "DZ2019-MC", "DZ2019-HW")
+
+DEFAULT_HV_ERROR_REPEATS = 8
+"""Random-direction estimates whose spread :func:`hypervolume_error` reports."""
 
 
 def hypervolume_method(
@@ -96,8 +100,9 @@ def hypervolume(
     cost grows steeply with m (n = 100 points on the unit sphere, 2 CPU cores: m = 8 about
     0.4 s, m = 9 about 3 s, m = 10 over 100 s; the estimate takes about 0.1 s). The default
     ``"Rphi-FWE+"`` is a deterministic quasi-Monte-Carlo rule (relative error about 1e-5 at
-    m = 6 on that set); ``"DZ2019-MC"`` draws random directions from ``seed``. Record
-    :func:`hypervolume_method` next to reported values.
+    m = 6 on that set, 1e-4 to 8e-4 on 60 random points at m = 6 and 7); ``"DZ2019-MC"``
+    draws random directions from ``seed``. Record :func:`hypervolume_method` next to
+    reported values and :func:`hypervolume_error` as their error.
 
     Args:
         points: ``[n, m]`` points to maximise (tensor, array or nested list).
@@ -162,3 +167,59 @@ def _backend_hypervolume(p: np.ndarray, ref: np.ndarray, info: dict[str, Any]) -
             method=info["approx_method"],
         )
     )
+
+
+def hypervolume_error(
+    points: ArrayLike,
+    ref_point: ArrayLike,
+    *,
+    n_samples: int = DEFAULT_HV_SAMPLES,
+    repeats: int = DEFAULT_HV_ERROR_REPEATS,
+    seed: int = 0,
+) -> float:
+    """The error of :func:`hypervolume`'s m >= 6 estimate, estimated; 0.0 where it is exact.
+
+    The sample standard deviation of ``repeats`` random-direction estimates
+    (``"DZ2019-MC"``, seeds ``seed`` ... ``seed + repeats - 1``) at the same ``n_samples``:
+    the error of one Monte-Carlo estimate of that size. The default deterministic rule
+    converges faster, so this is a conservative error bar for it: on 60 random points at
+    m = 6 and 7 (six sets, exact value from pymoo) its error was 0.7e-4 to 7.8e-4 of the
+    hypervolume and this estimate 1.0e-3 to 1.9e-3 every time. Costs ``repeats`` estimates
+    (about 0.05-0.15 s each at m = 10 for up to 220 points on 2 CPU cores).
+
+    Args:
+        points: ``[n, m]`` points to maximise.
+        ref_point: ``[m]`` reference point.
+        n_samples: Sample count of the estimate whose error is wanted.
+        repeats: Number of random-direction estimates (at least 2).
+        seed: First seed of the random estimates.
+
+    Returns:
+        The estimated absolute error (same unit as the hypervolume); 0.0 for m <= 5 or when
+        no point dominates ``ref_point``.
+
+    Raises:
+        TypeError: If an input has the wrong type.
+        ValueError: If the shapes disagree, an input holds NaN/inf, or ``repeats < 2``.
+
+    Example:
+        >>> from mdpo.metrics import hypervolume_error
+        >>> hypervolume_error([[1.0, 2.0]], [0.0, 0.0])  # m = 2: exact
+        0.0
+        >>> err = hypervolume_error([[0.5] * 6, [0.9, 0.2, 0.5, 0.5, 0.5, 0.5]], [0.0] * 6)
+        >>> 0.0 < err < 1e-3
+        True
+    """
+    repeats = check_int("repeats", repeats, minimum=2)
+    seed = check_int("seed", seed, minimum=0)
+    ref = check_vector(ref_point, "ref_point")
+    m = ref.shape[0]
+    p = check_points(points, m=m)
+    hypervolume_method(m, n_samples=n_samples)  # validates n_samples
+    if m <= EXACT_HV_MAX_M:
+        return 0.0
+    estimates = [
+        hypervolume(p, ref, n_samples=n_samples, seed=seed + r, approx_method="DZ2019-MC")
+        for r in range(repeats)
+    ]
+    return float(np.std(estimates, ddof=1))

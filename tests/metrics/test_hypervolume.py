@@ -191,3 +191,39 @@ def test_bad_input_type_errors():
         hypervolume([[1, 1]], [0, 0], strict="yes")
     with pytest.raises(TypeError, match="points must hold real numbers"):
         hypervolume([["a", "b"]], [0, 0])
+
+
+# ---------- error of the m >= 6 estimate ----------
+
+
+def test_hypervolume_error_is_zero_where_exact():
+    from mdpo.metrics import hypervolume_error
+
+    assert hypervolume_error([[1.0, 2.0], [2.0, 1.0]], [0.0, 0.0]) == 0.0
+    assert hypervolume_error(np.full((3, 5), 0.5), np.zeros(5)) == 0.0
+
+
+def test_hypervolume_error_covers_the_actual_error_at_m6():
+    from mdpo.metrics import hypervolume_error
+
+    rng = np.random.default_rng(1)
+    p = np.abs(rng.normal(size=(30, 6)))
+    p /= np.linalg.norm(p, axis=1, keepdims=True)
+    ref = np.full(6, -0.1)
+    exact = HV(ref_point=-ref)(-p)
+    err = hypervolume_error(p, ref, n_samples=2**14)
+    assert 0.0 < err < 0.02 * exact  # a small, non-zero error bar
+    assert abs(hypervolume(p, ref, n_samples=2**14) - exact) <= 3 * err
+    # More samples, smaller error: the standard deviation shrinks like 1/sqrt(n).
+    assert hypervolume_error(p, ref, n_samples=2**18) < err / 2
+
+
+def test_hypervolume_error_bad_input():
+    from mdpo.metrics import hypervolume_error
+
+    with pytest.raises(ValueError, match="repeats"):
+        hypervolume_error(np.ones((2, 6)), np.zeros(6), repeats=1)
+    with pytest.raises(ValueError, match="n_samples"):
+        hypervolume_error(np.ones((2, 6)), np.zeros(6), n_samples=0)
+    with pytest.raises(ValueError, match="m=6"):
+        hypervolume_error(np.ones((2, 5)), np.zeros(6))
