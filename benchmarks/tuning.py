@@ -207,12 +207,28 @@ def sweep_report(rows: Sequence[Mapping[str, Any]]) -> str:
         "largest HV + HV (judges).",
         "",
     ]
-    for kind, row in select_settings(rows).items():
+    chosen = select_settings(rows)
+    for kind, row in chosen.items():
         lines.append(
             f"- **{kind}**: `{row['method']}` ({_setting(row['config'])}): HV "
             f"{row['hv']:.3f}, HV (judges) {row['hv_judges']:.3f}"
         )
+    # A kind with no setting above the floor: what the rule without the floor would take,
+    # said to have failed it (so a suite can still include the kind, flagged).
+    for kind, row in select_settings(rows, min_rho=-math.inf).items():
+        if kind in chosen:
+            continue
+        lines.append(
+            f"- **{kind}**: no setting reaches ρ ≥ {MIN_CONTROLLABILITY} on every dimension "
+            f"under both instruments; without the floor the rule takes `{row['method']}` "
+            f"({_setting(row['config'])}): HV {row['hv']:.3f}, HV (judges) "
+            f"{row['hv_judges']:.3f}, ρ {_rhos(row['rho'])}, ρ (judges) {_rhos(row['rho_judges'])}"
+        )
     return "\n".join(lines) + "\n"
+
+
+def _rhos(values: Sequence[Any]) -> str:
+    return "/".join("–" if v is None or not math.isfinite(v) else f"{v:.2f}" for v in values)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

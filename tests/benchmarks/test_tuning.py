@@ -31,6 +31,8 @@ def test_the_rule_drops_reversed_or_flat_fronts_before_comparing_hypervolumes():
         _row("rs-flat", "rs", 0.90, 0.90, [0.4, 1.0], [0.9, 1.0]),
         _row("rs-low", "rs", 0.50, 0.40, [0.5, 0.5], [0.5, 0.5]),
         _row("dps-none", "dps", 0.80, 0.80, [0.9, None], [0.9, 0.9]),
+        _row("mod-flat", "mod", 0.70, 0.60, [0.1, 0.2], [0.3, -0.1]),
+        _row("mod-flatter", "mod", 0.60, 0.60, [0.0, 0.2], [0.3, -0.1]),
     ]
     chosen = select_settings(rows)
     assert {k: r["method"] for k, r in chosen.items()} == {"panacea": "p-good", "rs": "rs-low"}
@@ -38,4 +40,8 @@ def test_the_rule_drops_reversed_or_flat_fronts_before_comparing_hypervolumes():
     assert select_settings(rows, min_rho=-1.0)["panacea"]["method"] == "p-big"
     report = sweep_report(rows)
     assert "- **panacea**: `p-good`" in report and "- **rs**: `rs-low`" in report
-    assert "dps-none" in report and "**dps**" not in report
+    assert "dps-none" in report and "**dps**" not in report  # undefined ρ: never taken
+    # MOD has no setting above the floor: the report names what the rule without it takes.
+    assert "- **mod**: no setting reaches ρ ≥ 0.5" in report
+    assert "without the floor the rule takes `mod-flat`" in report
+    assert "ρ 0.10/0.20, ρ (judges) 0.30/-0.10" in report
