@@ -8,32 +8,15 @@ policy, scores the answers with one scorer per dimension and writes ``eval.json`
 from __future__ import annotations
 
 import argparse
-import math
 import os
 from pathlib import Path
 from typing import Any
 
+from mdpo.cli._args import bounded
+
 __all__ = ["add_parser", "run"]
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected an integer >= 1")
-    return value
-
-
-def _temperature(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected a number >= 0")
-    return value
+_POSITIVE = bounded(int, 1, "an integer >= 1")
 
 
 def _scorer(text: str) -> tuple[str, dict[str, Any]]:
@@ -77,13 +60,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--out", default=None, help="output folder (default: RUN_DIR/eval); created"
     )
     parser.add_argument("--split", choices=("eval", "validation"), default="eval")
-    parser.add_argument("--prompts", type=_positive_int, default=12, help="default 12")
+    parser.add_argument("--prompts", type=_POSITIVE, default=12, help="default 12")
     parser.add_argument(
-        "--partitions", type=_positive_int, default=4, help="Das-Dennis partitions (default 4)"
+        "--partitions", type=_POSITIVE, default=4, help="Das-Dennis partitions (default 4)"
     )
-    parser.add_argument("--max-new-tokens", type=_positive_int, default=40, help="default 40")
+    parser.add_argument("--max-new-tokens", type=_POSITIVE, default=40, help="default 40")
     parser.add_argument(
-        "--temperature", type=_temperature, default=0.0, help="0 = greedy (default)"
+        "--temperature",
+        type=bounded(float, 0.0, "a number >= 0"),
+        default=0.0,
+        help="0 = greedy (default)",
     )
     parser.add_argument("--device", default=None, help="torch device (default: CPU)")
     parser.set_defaults(handler=run)

@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 
+from mdpo.cli._args import bounded
 from mdpo.cli._device import check_device
 
 __all__ = [
@@ -328,19 +329,6 @@ def _preference_arg(text: str) -> list[float] | dict[str, float]:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-def _bounded(kind: type, low: float, what: str) -> Any:
-    def convert(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected {what}") from None
-        if not (isinstance(value, int) or math.isfinite(value)) or value < low:
-            raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected {what}")
-        return value
-
-    return convert
-
-
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``generate`` subcommand.
 
@@ -376,19 +364,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     choice.add_argument(
         "--sweep",
-        type=_bounded(int, 2, "an integer >= 2"),
+        type=bounded(int, 2, "an integer >= 2"),
         metavar="N",
         help="N preferences spread over the simplex",
     )
     parser.add_argument(
         "--max-new-tokens",
-        type=_bounded(int, 1, "an integer >= 1"),
+        type=bounded(int, 1, "an integer >= 1"),
         default=64,
         help="tokens per answer (default 64)",
     )
     parser.add_argument(
         "--temperature",
-        type=_bounded(float, 0.0, "a number >= 0 (0 = greedy)"),
+        type=bounded(float, 0.0, "a number >= 0 (0 = greedy)"),
         default=0.0,
         help="0 = greedy (default), else pure sampling at this temperature",
     )

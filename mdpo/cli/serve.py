@@ -12,20 +12,9 @@ import os
 import sys
 from typing import Any
 
+from mdpo.cli._args import bounded
+
 __all__ = ["add_parser", "run"]
-
-
-def _bounded(kind: type, low: float, what: str) -> Any:
-    def convert(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected {what}") from None
-        if value != value or value in (float("inf"), float("-inf")) or value < low:
-            raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected {what}")
-        return value
-
-    return convert
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -50,34 +39,34 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run folder")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=_bounded(int, 0, "a port number 0-65535"), default=8000, help="default 8000"
+        "--port", type=bounded(int, 0, "a port number 0-65535"), default=8000, help="default 8000"
     )
     parser.add_argument("--device", default=None, help="torch device (default: CPU)")
     parser.add_argument(
         "--max-batch-size",
-        type=_bounded(int, 1, "an integer >= 1"),
+        type=bounded(int, 1, "an integer >= 1"),
         default=8,
         help="most requests decoded together (default 8)",
     )
     parser.add_argument(
         "--batch-wait-ms",
-        type=_bounded(float, 0.0, "a number >= 0"),
+        type=bounded(float, 0.0, "a number >= 0"),
         default=10.0,
         help="how long a request waits for others to share its batch (default 10)",
     )
     parser.add_argument(
         "--max-tokens",
-        type=_bounded(int, 1, "an integer >= 1"),
+        type=bounded(int, 1, "an integer >= 1"),
         default=512,
         help="largest max_tokens a request may ask for (default 512)",
     )
     parser.add_argument(
         "--max-prompt-chars",
-        type=_bounded(int, 1, "an integer >= 1"),
+        type=bounded(int, 1, "an integer >= 1"),
         default=8000,
         help="most characters over a request's messages (default 8000)",
     )
-    parser.add_argument("--threads", type=_bounded(int, 1, "an integer >= 1"), default=None)
+    parser.add_argument("--threads", type=bounded(int, 1, "an integer >= 1"), default=None)
     parser.set_defaults(handler=run)
     return parser
 
