@@ -37,7 +37,7 @@ def test_suite_validates_with_the_ten_style_dimensions():
     # Only concise has an independent judge; the style dimensions have none.
     assert list(task.config.judges) == ["concise"]
     methods = {m.name: m for m in suite.methods}
-    assert [m.kind for m in suite.methods] == ["panacea", "panacea", "rs", "dps", "mod"]
+    assert [m.kind for m in suite.methods] == ["panacea", "panacea", "rs", "dps", "mod", "prompt"]
     assert methods["panacea-ls"].vertex_prob == 1.0
     assert 0.0 < methods["panacea-tche"].vertex_prob < 1.0  # else Tche trains LS's model
     assert methods["panacea-tche"].aggregator == "tche"
@@ -92,7 +92,7 @@ def test_tiny_copy_runs_every_method_at_m10(tiny_run):
     assert json.loads((tiny_run / "failures.json").read_text()) == {}
     task = results["tasks"]["smollm10d"]
     assert task["n_dims"] == 10 and task["dim_names"] == list(STYLES)
-    assert task["method_order"] == ["panacea-ls", "panacea-tche", "rs", "dps", "mod"]
+    assert task["method_order"] == ["panacea-ls", "panacea-tche", "rs", "dps", "mod", "prompt"]
     for name, method in task["methods"].items():
         entry = method["seeds"]["0"]
         assert len(entry["front"]["points"]) == 10, name
