@@ -314,6 +314,12 @@ class MethodConfig:
             the default when the data carry them) or ``"annotated"`` (the reference on the
             λ-annotated prompt the policy sees, one extra forward per step; the default
             otherwise).
+        prompt_style: How a ``prompt`` method writes λ on the LLM tasks: ``"text"`` (the
+            default: the line ``Preference weights: name=value, ...``) or ``"soft"`` (a learned
+            soft prompt of ``virtual_tokens`` virtual tokens per dimension, mixed by λ,
+            :mod:`mdpo.soft_prompt`; with the annotated reference, the reference reads the
+            placeholders as ordinary tokens).
+        virtual_tokens: Virtual tokens of a ``"soft"`` prompt (default 4).
     """
 
     name: str
@@ -331,6 +337,8 @@ class MethodConfig:
     rank: int | None = None
     adapter: dict[str, Any] = dataclasses.field(default_factory=dict)
     reference: str | None = None
+    prompt_style: str | None = None
+    virtual_tokens: int | None = None
 
     def __post_init__(self) -> None:
         check_run_name(self.name, "method name")
@@ -365,6 +373,7 @@ class MethodConfig:
                     f"method {self.name!r} reference must be 'plain' or 'annotated', got "
                     f"{self.reference!r}"
                 )
+        self._check_prompt_style()
         if self.dps_partitions is not None:
             _check_int(f"method {self.name!r} dps_partitions", self.dps_partitions, 1)
         if self.steps is not None:
@@ -394,6 +403,27 @@ class MethodConfig:
             lr_schedule=self.lr_schedule,
             rank=self.rank,
         )
+
+    def _check_prompt_style(self) -> None:
+        for field in ("prompt_style", "virtual_tokens"):
+            value = getattr(self, field)
+            if value is not None and self.kind != "prompt":
+                raise ValueError(
+                    f"method {self.name!r} has kind {self.kind!r}; {field} applies to kind "
+                    f"'prompt' only, got {value!r}"
+                )
+        if self.prompt_style not in (None, "text", "soft"):
+            raise ValueError(
+                f"method {self.name!r} prompt_style must be 'text' or 'soft', got "
+                f"{self.prompt_style!r}"
+            )
+        if self.virtual_tokens is not None:
+            if self.prompt_style != "soft":
+                raise ValueError(
+                    f"method {self.name!r} virtual_tokens applies to prompt_style 'soft', got "
+                    f"prompt_style {self.prompt_style!r}"
+                )
+            _check_int(f"method {self.name!r} virtual_tokens", self.virtual_tokens, 1)
 
     def _check_adapter(self) -> None:
         """Validate ``adapter`` against :class:`~mdpo.adapters.PanaceaConfig` now, not mid-run."""

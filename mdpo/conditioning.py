@@ -8,6 +8,8 @@ rows (a pair's two responses, an RLOO prompt's k samples) before calling ``activ
 - :class:`AdapterConditioning`: λ is written into a Panacea adapter (``requires_adapter``).
 - :class:`PromptConditioning`: λ is written into the system prompt (RiC-style), for a plain
   or LoRA model; nothing happens model-side.
+- :class:`SoftPromptConditioning`: λ mixes learned virtual tokens that stand in the system
+  prompt (:mod:`mdpo.soft_prompt`).
 - :class:`NoConditioning`: nothing at all, for training at one fixed λ (RS experts, DPS).
 """
 
@@ -21,7 +23,13 @@ import torch
 
 from mdpo.preferences import check_preference
 
-__all__ = ["AdapterConditioning", "Conditioning", "NoConditioning", "PromptConditioning"]
+__all__ = [
+    "AdapterConditioning",
+    "Conditioning",
+    "NoConditioning",
+    "PromptConditioning",
+    "SoftPromptConditioning",
+]
 
 
 def _check_rows(preferences: Any, n_rows: int | None, m: int | None) -> torch.Tensor:
@@ -233,21 +241,87 @@ class PromptConditioning(Conditioning):
             TypeError: If a prompt is neither a string nor a conversation.
         """
         rows = _check_rows(preferences, len(prompts), self.n_dims)
-        out = []
-        for prompt, lam in zip(prompts, rows):
-            line = self.describe(lam)
-            if isinstance(prompt, str):
-                out.append(f"{line}\n\n{prompt}")
-            elif isinstance(prompt, Sequence) and all(isinstance(m, Mapping) for m in prompt):
-                messages = [dict(m) for m in prompt]
-                if messages and messages[0].get("role") == "system":
-                    messages[0]["content"] = f"{messages[0].get('content', '')}\n{line}".lstrip()
-                else:
-                    messages.insert(0, {"role": "system", "content": line})
-                out.append(messages)
-            else:
-                raise TypeError(
-                    "prompt must be a str or a list of messages, "
-                    f"got {type(prompt).__name__} {prompt!r:.80}"
-                )
-        return out
+        return [_write_line(prompt, self.describe(lam)) for prompt, lam in zip(prompts, rows)]
+
+
+def _write_line(prompt: Any, line: str) -> Any:
+    """``prompt`` with ``line`` in its system message (a string: the line, a blank line)."""
+    if isinstance(prompt, str):
+        return f"{line}\n\n{prompt}"
+    if isinstance(prompt, Sequence) and all(isinstance(m, Mapping) for m in prompt):
+        messages = [dict(m) for m in prompt]
+        if messages and messages[0].get("role") == "system":
+            messages[0]["content"] = f"{messages[0].get('content', '')}\n{line}".lstrip()
+        else:
+            messages.insert(0, {"role": "system", "content": line})
+        return messages
+    raise TypeError(
+        f"prompt must be a str or a list of messages, got {type(prompt).__name__} {prompt!r:.80}"
+    )
+
+
+class SoftPromptConditioning(Conditioning):
+    r"""λ as a learned soft prompt: virtual tokens mixed by λ (:mod:`mdpo.soft_prompt`).
+
+    The text side writes the soft prompt's placeholders where :class:`PromptConditioning`
+    writes its line (the system message, or in front of a string prompt); the model side sets
+    the rows' λ on the soft prompt, whose hook on the input embedding replaces the
+    placeholders by ``Σ_i λ_i P_i``. The soft prompt's parameters train with the model: attach
+    it (:meth:`~mdpo.soft_prompt.SoftPrompt.attach`) and register it on the model so the
+    optimizer sees them.
+
+    Args:
+        soft_prompt: The soft prompt (m prompts of n virtual tokens).
+
+    Raises:
+        TypeError: If ``soft_prompt`` is not a :class:`~mdpo.soft_prompt.SoftPrompt`.
+
+    Example:
+        >>> import torch
+        >>> from mdpo.conditioning import SoftPromptConditioning
+        >>> from mdpo.soft_prompt import SoftPrompt
+        >>> sp = SoftPrompt(2, 3, 8, placeholder="<p>", placeholder_id=5)
+        >>> SoftPromptConditioning(sp).format_prompts(["Hi"], torch.tensor([[0.5, 0.5]]))
+        ['<p><p><p>\n\nHi']
+    """
+
+    name = "soft_prompt"
+
+    def __init__(self, soft_prompt: Any) -> None:
+        from mdpo.soft_prompt import SoftPrompt
+
+        if not isinstance(soft_prompt, SoftPrompt):
+            raise TypeError(
+                "soft_prompt must be a mdpo.soft_prompt.SoftPrompt, got "
+                f"{type(soft_prompt).__name__}"
+            )
+        self.soft_prompt = soft_prompt
+        self.n_dims = soft_prompt.n_dims
+
+    def format_prompts(self, prompts: Sequence[Any], preferences: torch.Tensor) -> list[Any]:
+        """Write the placeholders into each prompt (the same text for every λ).
+
+        Args:
+            prompts: ``B`` prompts, strings or conversations.
+            preferences: ``[B, m]`` λ per prompt (validated; the text does not depend on it).
+
+        Returns:
+            ``B`` rewritten prompts.
+        """
+        _check_rows(preferences, len(prompts), self.n_dims)
+        return [_write_line(prompt, self.soft_prompt.text) for prompt in prompts]
+
+    @contextlib.contextmanager
+    def activate(self, model: Any, preferences: torch.Tensor) -> Iterator[Any]:
+        """Set the rows' λ on the soft prompt for the duration.
+
+        Args:
+            model: The policy (its input embedding carries the soft prompt's hook).
+            preferences: ``[B, m]`` λ per batch row.
+
+        Yields:
+            The model.
+        """
+        rows = _check_rows(preferences, None, self.n_dims)
+        with self.soft_prompt.preference(rows):
+            yield model

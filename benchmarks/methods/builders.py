@@ -127,6 +127,11 @@ def build_method(
     def init(*keys: Any) -> None:
         torch.manual_seed(derive_seed(seed, method.name, *keys) % (2**31))
 
+    if method.kind == "prompt" and method.prompt_style == "soft":
+        raise ValueError(
+            f"method {method.name!r}: prompt_style 'soft' needs a language-model task (a soft "
+            f"prompt stands in the text), not {type(task).__name__}; use prompt_style 'text'"
+        )
     if method.kind in ("panacea", "prompt"):
         init("init")
         if method.kind == "panacea":

@@ -20,6 +20,9 @@ optimizer step takes ``training.pref_batch`` pairs, each with its own λ; the bu
   precomputed with the data (``reference: plain``, the default where the data carry them),
   or of the λ-annotated prompt the policy sees, computed at every step
   (``reference: annotated``, the default on data without them, such as the ``hf`` kind).
+  With ``prompt_style: soft`` λ mixes m learned soft prompts of ``virtual_tokens`` virtual
+  tokens instead (:mod:`mdpo.soft_prompt`, each initialised from its dimension's name),
+  trained with the LoRA (an annotated reference reads the placeholders as plain tokens).
 
 RS and MOD share their experts when they are trained identically: experts are cached under
 ``<out>/cache/experts/<key>`` (key: task parameters, training settings, seed, dimension).
@@ -33,7 +36,8 @@ safetensors) and a ``run.json`` manifest (:func:`mdpo.training.write_run_manifes
 - RS / MOD: ``"method": "rs"`` / ``"mod"``, ``"experts": {dim: "experts/<dim>"}``;
 - DPS: ``"method": "dps"``, ``"grid": [[λ...], ...]``, ``"adapters": ["members/<k>", ...]``;
 - prompt conditioning: ``"method": "lora"``, ``"conditioning": "prompt"``,
-  ``"adapter_paths": {"adapter": "adapter"}``.
+  ``"adapter_paths": {"adapter": "adapter"}``; a soft prompt has ``"conditioning":
+  "soft_prompt"`` and ``"soft_prompt": "soft_prompt.safetensors"``.
 
 Paths are relative to the run folder; the base model is ``base_model``.
 """
@@ -387,6 +391,8 @@ def _prompt(
         )
     torch.manual_seed(_seed(seed, method.name, "init"))
     model = _lora(task, training.rank + m)
+    if method.prompt_style == "soft":
+        return _soft_prompt(method, task, data, training, seed, run_dir, model, reference)
     log = _train_sampled(
         model, method, task, data, training, seed, "prompt", PromptConditioning(names)
     )
@@ -398,6 +404,50 @@ def _prompt(
         "adapter_paths": {"adapter": "adapter"},
     }
     policy = PromptConditionedPolicy(model, m, names, TextCondition(names))
+    return policy.eval(), [log], fields
+
+
+def _soft_prompt(
+    method: MethodConfig,
+    task: Any,
+    data: Any,
+    training: TrainingConfig,
+    seed: int,
+    run_dir: Path,
+    model: Any,
+    reference: str,
+) -> tuple[Any, list[TrainLog], dict[str, Any]]:
+    """The LoRA with a soft prompt mixed by λ (prompts start as the dimension names)."""
+    from mdpo.conditioning import SoftPromptConditioning
+    from mdpo.policies import SoftPromptPolicy
+    from mdpo.soft_prompt import SOFT_PROMPT_FILE, SoftPrompt
+
+    soft = SoftPrompt.for_model(
+        model,
+        task.tokenizer,
+        task.n_dims,
+        method.virtual_tokens or 4,
+        init_text=task.dim_names,
+    )
+    # Registered on the model so that the optimizer trains it with the LoRA.
+    model.add_module("mdpo_soft_prompt", soft)
+    handle = soft.attach(model)
+    log = _train_sampled(
+        model, method, task, data, training, seed, "prompt", SoftPromptConditioning(soft)
+    )
+    handle.remove()
+    _save(model, run_dir / "adapter")
+    soft.save(run_dir / SOFT_PROMPT_FILE)
+    fields = {
+        "method": "lora",
+        "conditioning": "soft_prompt",
+        "reference": reference,
+        "adapter_paths": {"adapter": "adapter"},
+        "soft_prompt": SOFT_PROMPT_FILE,
+        "virtual_tokens": soft.n_tokens,
+        "placeholder": soft.placeholder,
+    }
+    policy = SoftPromptPolicy(model, soft, task.dim_names)
     return policy.eval(), [log], fields
 
 

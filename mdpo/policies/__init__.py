@@ -7,6 +7,7 @@ from .mod import MODPolicy
 from .panacea import PanaceaPolicy
 from .prompt_conditioned import (
     PromptConditionedPolicy,
+    SoftPromptPolicy,
     TextCondition,
     append_preference,
     preference_prompt,
@@ -22,6 +23,7 @@ __all__ = [
     "PromptConditionedPolicy",
     "RSPolicy",
     "RunManifest",
+    "SoftPromptPolicy",
     "TextCondition",
     "append_preference",
     "load_policy",

@@ -12,6 +12,9 @@ manifest                      policy
                               training λ (``fixed_preference``) is supported
 ``"method": "lora"`` +        :class:`~mdpo.policies.PromptConditionedPolicy` whose
 ``"conditioning": "prompt"``  ``condition`` writes λ into the prompts (text side)
+``"method": "lora"`` +        :class:`~mdpo.policies.SoftPromptPolicy`: the soft prompt
+``"conditioning":``           of ``"soft_prompt"`` (default ``soft_prompt.safetensors``)
+``"soft_prompt"``             mixed by λ over placeholders in the prompts
 ``"method": "rs"``            :class:`~mdpo.policies.RSPolicy` over ``experts``
 ``"method": "dps"``           :class:`~mdpo.policies.DPSPolicy` over ``grid``/``adapters``
 ``"method": "mod"``           :class:`~mdpo.policies.MODPolicy` over ``experts``
@@ -200,6 +203,34 @@ class RunManifest:
             )
         return target
 
+    def file(self, path: Any, field: str) -> Path:
+        """Resolve a file path of the manifest inside the run folder.
+
+        Args:
+            path: The relative path as written in the manifest.
+            field: The manifest field it came from (for messages).
+
+        Returns:
+            The file.
+
+        Raises:
+            ValueError: If the path is not a relative str, escapes the run folder, or is not
+                a file.
+        """
+        where = os.fspath(self.run_dir / _MANIFEST)
+        if not isinstance(path, str) or not path or os.path.isabs(path):
+            raise ValueError(
+                f"{where}: {field} must be a path relative to the run folder, got {path!r}"
+            )
+        target = resolve_inside(self.run_dir, path)
+        if target is None:
+            raise ValueError(
+                f"{where}: {field} = {path!r} escapes the run folder {os.fspath(self.run_dir)!r}"
+            )
+        if not target.is_file():
+            raise ValueError(f"{where}: {field} = {path!r} is not a file in the run folder")
+        return target
+
 
 def read_run_manifest(run_dir: str | os.PathLike[str]) -> RunManifest:
     """Read and validate ``RUN_DIR/run.json`` (and ``config.json`` when present).
@@ -342,7 +373,7 @@ def _lora(manifest: RunManifest, dtype: torch.dtype, device: Any) -> tuple[Any, 
     conditioning = manifest.setting("conditioning", ("conditioning",))
     fixed = manifest.setting("fixed_preference", ("training", "fixed_preference"))
     lam: torch.Tensor | None = None
-    if conditioning != "prompt":
+    if conditioning not in ("prompt", "soft_prompt"):
         if fixed is None:
             raise ValueError(
                 f"{manifest.run_dir}: a 'lora' run needs conditioning 'prompt' or a "
@@ -355,6 +386,20 @@ def _lora(manifest: RunManifest, dtype: torch.dtype, device: Any) -> tuple[Any, 
             raise ValueError(f"{manifest.run_dir}: {err}") from None
     base, tokenizer = _base(manifest, dtype, device)
     model = _peft(base, [adapter]).merge_and_unload().eval()
+    if conditioning == "soft_prompt":
+        from mdpo.soft_prompt import SOFT_PROMPT_FILE, SoftPrompt
+
+        from .prompt_conditioned import SoftPromptPolicy
+
+        path = manifest.file(manifest.data.get("soft_prompt", SOFT_PROMPT_FILE), "soft_prompt")
+        soft = SoftPrompt.load(path)
+        if soft.n_dims != manifest.n_dims:
+            raise ValueError(
+                f"{path}: the soft prompt has {soft.n_dims} prompts but the run has "
+                f"{manifest.n_dims} dimensions {manifest.dim_names}"
+            )
+        soft = soft.to(device=next(model.parameters()).device)
+        return SoftPromptPolicy(model, soft, manifest.dim_names), tokenizer
     if lam is None:
         condition = TextCondition(manifest.dim_names)
         policy = PromptConditionedPolicy(model, manifest.n_dims, manifest.dim_names, condition)

@@ -10,7 +10,13 @@ from torch import nn
 
 from .base import PreferenceConditionedPolicy
 
-__all__ = ["PromptConditionedPolicy", "TextCondition", "append_preference", "preference_prompt"]
+__all__ = [
+    "PromptConditionedPolicy",
+    "SoftPromptPolicy",
+    "TextCondition",
+    "append_preference",
+    "preference_prompt",
+]
 
 
 def preference_prompt(preference: torch.Tensor, dim_names: Sequence[str]) -> str:
@@ -147,3 +153,48 @@ class PromptConditionedPolicy(PreferenceConditionedPolicy):
             RuntimeError: If no λ is set.
         """
         return super().generate(self.condition(inputs), *args, **kwargs)
+
+
+class SoftPromptPolicy(PromptConditionedPolicy):
+    r"""A language model conditioned by a soft prompt mixed by λ (:mod:`mdpo.soft_prompt`).
+
+    The text side (:meth:`condition`) writes the soft prompt's placeholders into every prompt
+    (the same text at every λ); the current λ (``[m]`` for all rows or ``[B, m]`` one per row)
+    is set on the soft prompt, whose hook on the model's input embedding writes
+    ``Σ_i λ_i P_i`` over the placeholders. So, as for :class:`PromptConditionedPolicy`, run
+    ``policy.model`` on ``policy.condition(prompts)``.
+
+    Args:
+        model: The language model.
+        soft_prompt: Its :class:`~mdpo.soft_prompt.SoftPrompt` (attached here).
+        dim_names: Dimension names.
+
+    Example:
+        >>> import torch
+        >>> from mdpo.policies import SoftPromptPolicy
+        >>> from mdpo.soft_prompt import SoftPrompt
+        >>> from mdpo.testing import tiny_causal_lm
+        >>> sp = SoftPrompt(2, 2, 32, placeholder="<p>", placeholder_id=7)
+        >>> policy = SoftPromptPolicy(tiny_causal_lm(), sp, ["helpful", "concise"])
+        >>> policy.set_preference([0.25, 0.75])
+        >>> policy.condition(["Hi"])
+        ['<p><p>\n\nHi']
+    """
+
+    def __init__(
+        self, model: nn.Module, soft_prompt: Any, dim_names: Sequence[str] | None = None
+    ) -> None:
+        from mdpo.conditioning import SoftPromptConditioning
+
+        conditioning = SoftPromptConditioning(soft_prompt)
+
+        def write(prompts: Any, preference: torch.Tensor) -> list[Any]:
+            rows = preference if preference.dim() == 2 else preference.expand(len(prompts), -1)
+            return conditioning.format_prompts(list(prompts), rows)
+
+        super().__init__(model, soft_prompt.n_dims, dim_names, write)
+        self.soft_prompt = soft_prompt
+        self._hook = soft_prompt.attach(model)
+
+    def _apply_preference(self, preference: torch.Tensor) -> None:
+        self.soft_prompt.set_rows(preference)
