@@ -22,6 +22,7 @@ from mdpo.adapters.targets import (
     default_target_modules,
     resolve_target_modules,
 )
+from mdpo.adapters.unmerged_soup import unmerged_soup
 
 __all__ = [
     "DEFAULT_TARGET_MODULES",
@@ -44,4 +45,5 @@ __all__ = [
     "resolve_target_modules",
     "save_panacea_adapter",
     "soup",
+    "unmerged_soup",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -23,14 +23,23 @@ class RSPolicy(PreferenceConditionedPolicy):
     drift accumulates). The soup is cached for the current λ: setting the same λ again costs
     nothing.
 
+    With ``mode="unmerged"`` nothing is written into the base weights: the experts are
+    injected as one per-row soup (:func:`mdpo.adapters.unmerged_soup`), so the policy is
+    ``batched`` like Panacea (a ``[B, m]`` λ gives every batch row its own soup, in one
+    forward pass) and equals the merged soup at every λ up to floating-point rounding.
+
     Args:
         model: The plain base model whose linears the experts adapt; its weights are
-            overwritten in place (:meth:`restore` writes the originals back).
+            overwritten in place (:meth:`restore` writes the originals back); with
+            ``mode="unmerged"`` the soup's layers are injected into it instead.
         experts: One LoRA expert per dimension, in dimension order.
         dim_names: Dimension names.
+        mode: ``"merged"`` (one λ at a time, written into the weights) or ``"unmerged"``
+            (per-row λ).
 
     Raises:
-        ValueError: If there is no expert or the experts do not adapt the same modules.
+        ValueError: If there is no expert, the experts do not adapt the same modules, or
+            ``mode`` is unknown.
     """
 
     def __init__(
@@ -38,12 +47,17 @@ class RSPolicy(PreferenceConditionedPolicy):
         model: nn.Module,
         experts: Sequence[Any],
         dim_names: Sequence[str] | None = None,
+        mode: Literal["merged", "unmerged"] = "merged",
     ) -> None:
-        from mdpo.adapters import LoraExpert, load_lora_expert
+        from mdpo.adapters import LoraExpert, load_lora_expert, unmerged_soup
 
         if len(experts) == 0:
             raise ValueError("experts must hold one LoRA expert per dimension, got none")
+        if mode not in ("merged", "unmerged"):
+            raise ValueError(f"mode must be 'merged' or 'unmerged', got {mode!r}")
         super().__init__(len(experts), dim_names)
+        self.mode = mode
+        self.batched = mode == "unmerged"
         loaded = [load_lora_expert(e) for e in experts]
         # Snapshot the factors: a peft expert may keep training after the policy is built.
         self._experts = [
@@ -57,17 +71,22 @@ class RSPolicy(PreferenceConditionedPolicy):
         self._base = {
             name: model.get_submodule(name).weight.detach().clone()
             for name in self._experts[0].factors
+            if not self.batched
         }
+        self._soup = unmerged_soup(model, self._experts) if self.batched else None
         self._cached_key: tuple[float, ...] | None = None
 
     @property
     def model(self) -> nn.Module:
-        """The base model carrying the current soup."""
-        return self._model
+        """The base model carrying the current soup (the soup model when unmerged)."""
+        return self._model if self._soup is None else self._soup
 
     def _apply_preference(self, preference: torch.Tensor) -> None:
         from mdpo.adapters import apply_delta, soup
 
+        if self._soup is not None:
+            self._soup.set_preference(preference)
+            return
         key = tuple(float(v) for v in preference)
         if key == self._cached_key:
             return
@@ -94,4 +113,4 @@ class RSPolicy(PreferenceConditionedPolicy):
             RuntimeError: If no λ is set.
         """
         self._require_preference()
-        return self._model(*args, **kwargs)
+        return self.model(*args, **kwargs)
