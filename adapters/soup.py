@@ -182,6 +182,23 @@ def load_lora_expert(
 
 
 @torch.no_grad()
+def shared_modules(experts: Sequence[LoraExpert], what: str = "expert") -> list[str]:
+    """The module paths every expert adapts (expert 0's order).
+
+    Raises:
+        ValueError: If an expert adapts other modules than expert 0 (the message calls them
+            ``what``).
+    """
+    names = list(experts[0].factors)
+    for i, e in enumerate(experts[1:], start=1):
+        if set(e.factors) != set(names):
+            diff = sorted(set(e.factors) ^ set(names))
+            raise ValueError(
+                f"{what} {i} does not adapt the same modules as {what} 0 (differs in {diff[:5]})"
+            )
+    return names
+
+
 def soup(
     adapters: Sequence[Any],
     weights: PreferenceLike,
@@ -239,13 +256,7 @@ def soup(
         load_lora_expert(a, scaling=1.0 if scalings is None else float(scalings[i]))
         for i, a in enumerate(adapters)
     ]
-    names = list(experts[0].factors)
-    for i, e in enumerate(experts[1:], start=1):
-        if set(e.factors) != set(names):
-            diff = sorted(set(e.factors) ^ set(names))
-            raise ValueError(
-                f"adapter {i} does not adapt the same modules as adapter 0 (differs in {diff[:5]})"
-            )
+    names = shared_modules(experts, "adapter")
     wf = [float(x) for x in w]
     out: dict[str, torch.Tensor] = {}
     for name in names:

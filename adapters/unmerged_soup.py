@@ -21,7 +21,7 @@ from torch import nn
 
 from mdpo.adapters.config import PanaceaConfig
 from mdpo.adapters.model import PanaceaModel, get_panacea_model
-from mdpo.adapters.soup import load_lora_expert
+from mdpo.adapters.soup import load_lora_expert, shared_modules
 
 __all__ = ["unmerged_soup"]
 
@@ -65,13 +65,7 @@ def unmerged_soup(model: nn.Module, experts: Sequence[Any]) -> PanaceaModel:
     if isinstance(experts, str | bytes) or not isinstance(experts, Sequence) or not experts:
         raise ValueError(f"experts must be a non-empty sequence of LoRA experts, got {experts!r}")
     loaded = [load_lora_expert(e) for e in experts]
-    names = list(loaded[0].factors)
-    for i, e in enumerate(loaded[1:], start=1):
-        if set(e.factors) != set(names):
-            diff = sorted(set(e.factors) ^ set(names))
-            raise ValueError(
-                f"expert {i} does not adapt the same modules as expert 0 (differs in {diff[:5]})"
-            )
+    names = shared_modules(loaded)
     rank = max(e.factors[name][0].shape[0] for e in loaded for name in names)
     m = len(loaded)
     pattern = "|".join(re.escape(name) for name in names)
