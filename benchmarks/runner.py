@@ -78,7 +78,7 @@ class RunSummary:
 
 
 def _elapsed(start: float) -> float:
-    """Seconds since ``start`` (a ``time.perf_counter()`` value); the time budget's clock."""
+    """Seconds since ``start`` (a ``time.perf_counter()`` reading)."""
     return time.perf_counter() - start
 
 
@@ -175,6 +175,19 @@ def _run_one(
     }
 
 
+def run_job(job: Any, task: Any) -> dict[str, Any]:
+    """Compute one run of a suite: its result part (what ``DIR/parts`` holds, without keys).
+
+    Args:
+        job: A :class:`mdpo.benchmarks.executors.Job`.
+        task: The built task of ``job.task_cfg``.
+
+    Returns:
+        The part.
+    """
+    return _run_one(job.task_cfg, task, job.method, job.suite, job.seed, None, job.out)
+
+
 def run_suite(
     suite: SuiteConfig,
     out_dir: str | Path,
@@ -184,6 +197,9 @@ def run_suite(
     time_budget: float | None = None,
     lock_timeout: float = 0.0,
     allow_suite_change: bool = False,
+    executor: str = "sequential",
+    address: str | None = None,
+    gpus_per_run: float = 0.0,
 ) -> RunSummary:
     """Run (or resume) a suite into ``out_dir`` and write results, report and plots.
 
@@ -207,6 +223,10 @@ def run_suite(
         lock_timeout: Seconds to wait for a folder another process writes; 0 refuses at once.
         allow_suite_change: Run into a folder made by another suite (its results and report
             are replaced; parts of other configurations are ignored).
+        executor: ``"sequential"`` (this process) or ``"ray"`` (one Ray task per run, see
+            :mod:`mdpo.benchmarks.executors`; the results are the same).
+        address: The Ray cluster address for ``executor="ray"`` (None: a local Ray).
+        gpus_per_run: GPUs each run reserves on Ray.
 
     Returns:
         A :class:`RunSummary`; failed runs are listed there (and their errors in
@@ -228,12 +248,14 @@ def run_suite(
         )
     from mdpo._lock import folder_lock
     from mdpo._paths import check_output_dir
+    from mdpo.benchmarks.executors import make_executor
 
+    runner = make_executor(executor, address=address, threads=threads, gpus=gpus_per_run)
     out = check_output_dir(out_dir, "out_dir")
     with folder_lock(out, f"mdpo bench run {suite.name}", timeout=lock_timeout):
         _check_suite_owner(out, suite, allow_suite_change)
         _write_json(out / "suite.json", suite.to_dict())
-        return _run_locked(suite, out, progress, threads, time_budget)
+        return _run_locked(suite, out, progress, threads, time_budget, runner)
 
 
 def _check_suite_owner(out: Path, suite: SuiteConfig, allow_change: bool) -> None:
@@ -256,29 +278,32 @@ def _run_locked(
     progress: bool,
     threads: int | None,
     time_budget: float | None,
+    runner: Any,
 ) -> RunSummary:
     from tqdm.auto import tqdm
 
+    from mdpo.benchmarks.executors import Job
     from mdpo.benchmarks.report import write_report
 
     if threads is not None:
         torch.set_num_threads(threads)
     start = time.perf_counter()
-    built = [(task_cfg, task_cfg.build()) for task_cfg in suite.tasks]
+    built = {task_cfg.name: (task_cfg, task_cfg.build()) for task_cfg in suite.tasks}
     plan = [
         (task_cfg, task, method, seed)
         for seed in suite.seeds
-        for task_cfg, task in built
+        for task_cfg, task in built.values()
         for method in suite.methods
         if method.applies_to(task_cfg.name, task)
     ]
     computed, resumed, failed, skipped = 0, 0, [], []
     stale: dict[str, str] = {}
     errors: dict[str, str] = {}
+    keys: dict[str, Any] = {}
+    jobs: list[Job] = []
     bar = tqdm(total=len(plan), disable=not progress, unit="run", file=sys.stderr)
-    for task_cfg, task, method, seed in plan:
+    for task_cfg, _task, method, seed in plan:
         label = f"{task_cfg.name}/{method.name}/seed{seed}"
-        bar.set_description(label)
         path = part_path(out, task_cfg.name, method.name, seed)
         key = _part_key(task_cfg, method, suite, seed)
         existing = _read_json(path)
@@ -288,21 +313,27 @@ def _run_locked(
             continue
         if existing is not None:
             stale[label] = stale_reason(existing, key)
-        if time_budget is not None and _elapsed(start) > time_budget:
-            skipped.append(label)
-            bar.update(1)
-            continue
-        try:
-            part = _run_one(task_cfg, task, method, suite, seed, None, out)
-        except Exception as err:
-            failed.append(label)
-            errors[label] = f"{type(err).__name__}: {err}"
-            bar.update(1)
-            continue
-        part["config_hash"] = key["key"]
-        part["resume_key"] = key
-        _write_json(path, part)
-        computed += 1
+        keys[label] = key
+        jobs.append(Job(label, task_cfg, method, suite, seed, out))
+    tasks = {name: task for name, (_cfg, task) in built.items()}
+
+    def over_budget() -> bool:
+        return time_budget is not None and _elapsed(start) > time_budget
+
+    for done in runner.run(jobs, tasks, over_budget):
+        if isinstance(done, Job):
+            skipped.append(done.label)
+        elif done.part is None:
+            failed.append(done.job.label)
+            errors[done.job.label] = str(done.error)
+        else:
+            part = done.part
+            part["config_hash"] = keys[done.job.label]["key"]
+            part["resume_key"] = keys[done.job.label]
+            job = done.job
+            _write_json(part_path(out, job.task_cfg.name, job.method.name, job.seed), part)
+            computed += 1
+        bar.set_description(done.label if isinstance(done, Job) else done.job.label)
         bar.update(1)
     bar.close()
     _write_json(out / "failures.json", errors)

@@ -65,6 +65,26 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         action="store_true",
         help="accept trust_remote_code: true in the suite (runs code from model folders)",
     )
+    run.add_argument(
+        "--executor",
+        choices=["sequential", "ray"],
+        default="sequential",
+        help="where the runs execute: this process (default) or one Ray task per run "
+        "(pip install 'mdpo[ray]'; same results)",
+    )
+    run.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="ADDRESS",
+        help="Ray cluster to join ('auto', 'ray://host:10001'); default: a local Ray",
+    )
+    run.add_argument(
+        "--gpus-per-run",
+        type=float,
+        default=0.0,
+        metavar="N",
+        help="GPUs each run reserves on Ray (e.g. 1 for suites with device: cuda)",
+    )
     run.set_defaults(handler=_run, command_name="bench run")
     report = actions.add_parser(
         "report",
@@ -106,6 +126,11 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError(f"--threads must be >= 1, got {args.threads}")
     if args.time_budget is not None and not 0 < args.time_budget < float("inf"):
         raise CommandError(f"--time-budget must be > 0 seconds, got {args.time_budget}")
+    for flag, given in (("--ray-address", args.ray_address), ("--gpus-per-run", args.gpus_per_run)):
+        if given and args.executor != "ray":
+            raise CommandError(f"{flag} applies to --executor ray, got --executor {args.executor}")
+    if not 0 <= args.gpus_per_run < 1e6:
+        raise CommandError(f"--gpus-per-run must be a number >= 0, got {args.gpus_per_run}")
     check_output_dir(args.out, "--out")
     suite = load_suite(args.suite, trust_remote_code=args.trust_remote_code)
     summary = run_suite(
@@ -116,6 +141,9 @@ def _run(args: argparse.Namespace) -> int:
         time_budget=args.time_budget,
         lock_timeout=args.lock_timeout,
         allow_suite_change=args.allow_suite_change,
+        executor=args.executor,
+        address=args.ray_address,
+        gpus_per_run=args.gpus_per_run,
     )
     _print_tables(Path(args.out), format_table)
     for label, reason in summary.stale.items():
