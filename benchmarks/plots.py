@@ -424,10 +424,12 @@ def plot_fronts(task_name: str, task: dict[str, Any], out_dir: Path) -> Path:
 
     m = 2: each method's points joined in the order of λ_1 (a line through the evaluation
     points, not a hull), λ written at the vertices and the most balanced λ, the true front as
-    a wide grey band behind; a front that λ does not move is a large star (and says so in the
-    legend). m = 3: the three 2-D projections (dims 1–2, 1–3, 2–3), the true front's points
-    as a grey cloud. LLM tasks draw each point's bootstrap interval as error bars. Markers
-    differ per method, earlier methods larger, so coinciding fronts stay visible. m > 3:
+    a grey band with a dashed line on top; a front that λ does not move is a large star (and
+    says so in the legend); when some method reaches far beyond the true front, a second
+    panel zooms on it. m = 3: the three 2-D projections (dims 1–2, 1–3, 2–3), the true
+    front's points as a grey cloud. LLM tasks draw each point's bootstrap interval as error
+    bars. Markers differ per method, earlier methods larger, so coinciding fronts stay
+    visible. m > 3:
     parallel coordinates of the normalised points, one panel per method
     (:func:`mdpo.benchmarks.plots_many.plot_parallel`).
 
@@ -528,15 +530,9 @@ def loss_kind(task: dict[str, Any], method: dict[str, Any]) -> str:
 
 
 def plot_training_curves(task_name: str, task: dict[str, Any], out_dir: Path) -> Path:
-    """The training curves as a PNG: :func:`draw_training_curves`.
+    """Save :func:`draw_training_curves` of ``task`` as ``out_dir/curves_<task_name>.png``.
 
-    Args:
-        task_name: Task name (file name ``curves_<task>.png``).
-        task: The task's entry of ``results.json``.
-        out_dir: Folder of the PNG.
-
-    Returns:
-        The PNG's path.
+    Returns the PNG's path.
     """
     return _save(draw_training_curves(task_name, task), Path(out_dir) / f"curves_{task_name}.png")
 
