@@ -637,7 +637,7 @@ def _series(logs: list[dict[str, Any]], key: str) -> tuple[np.ndarray, np.ndarra
 def plot_dynamics(task_name: str, task: dict[str, Any], out_dir: Path) -> Path | None:
     """Learning dynamics of every method (first seed), if they were recorded.
 
-    Top row: the λ-sensitivity probe (mean |log π(y|x, e_i) − log π(y|x, e_j)| on a fixed
+    Top row: the λ-sensitivity probe (mean ``|log π(y|x, e_i) − log π(y|x, e_j)|`` on a fixed
     probe batch; 0 for a model λ cannot change), the update norms (Panacea's preference
     part ‖s·U_i V_iᵀ‖ and shared part ‖U_k diag(σ) V_kᵀ‖; a LoRA's ‖B A‖) and the gradient
     norms of U's preference and shared columns (LoRA: B). Bottom row, one panel per
