@@ -20,13 +20,38 @@ _COLUMNS = (
 )
 
 
-def _fmt(stat: dict[str, Any] | None) -> str:
+_BOUNDS = {"controllability": (-1.0, 1.0)}
+"""Metrics with a range (a Spearman ρ lies in [−1, 1]): see :func:`_fmt`."""
+
+_RANGE_NOTE = (
+    "ctrl ρ is a Spearman ρ, in [−1, 1]: where mean ± its Student-t half-width over the seeds "
+    "would leave that range (few seeds, values near a bound), the cell gives the mean and the "
+    "lowest and highest seed instead."
+)
+
+
+def _fmt(stat: dict[str, Any] | None, bounds: tuple[float, float] | None = None) -> str:
+    """``mean ± half-width``; for a bounded metric whose interval leaves its range, the seeds.
+
+    A Student-t interval over three seeds can reach beyond what the metric can take (a
+    Spearman ρ of 0.43 ± 0.82); such a cell shows the mean and the observed range over the
+    seeds, ``0.4281 (seeds 0.1939 to 0.8073)``, or the interval clipped to the bounds when
+    the seeds' values are not stored.
+    """
     if not stat or stat.get("mean") is None or not math.isfinite(stat["mean"]):
         return "n/a"
+    mean = stat["mean"]
     half = stat.get("half_width")
     if half is None or not math.isfinite(half):
-        return f"{stat['mean']:.4f}"
-    return f"{stat['mean']:.4f} ± {half:.4f}"
+        return f"{mean:.4f}"
+    slack = 5e-5  # beyond the bounds by less than the printed precision: not worth a range
+    if bounds is not None and (mean - half < bounds[0] - slack or mean + half > bounds[1] + slack):
+        seen = [v for v in stat.get("values") or [] if v is not None and math.isfinite(v)]
+        if len(seen) >= 2:
+            return f"{mean:.4f} (seeds {min(seen):.4f} to {max(seen):.4f})"
+        low, high = max(mean - half, bounds[0]), min(mean + half, bounds[1])
+        return f"{mean:.4f} [{low:.4f}, {high:.4f}]"
+    return f"{mean:.4f} ± {half:.4f}"
 
 
 def format_table(task: dict[str, Any], which: str = "summary") -> str:
@@ -41,8 +66,10 @@ def format_table(task: dict[str, Any], which: str = "summary") -> str:
     """
     head = "| method | " + " | ".join(label for _, label in _COLUMNS) + " | steps | wall s |"
     lines = [head, "|" + "---|" * (len(_COLUMNS) + 3)]
+    ranges = False
     for name, method in ordered_methods(task):
-        cells = [_fmt(method[which].get(key)) for key, _ in _COLUMNS]
+        cells = [_fmt(method[which].get(key), _BOUNDS.get(key)) for key, _ in _COLUMNS]
+        ranges = ranges or any("(seeds " in cell for cell in cells)
         wall = method["wall_time"]["mean"]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {method['steps']} | {wall:.1f} |")
     ceiling = task.get("ceiling")
@@ -50,6 +77,8 @@ def format_table(task: dict[str, Any], which: str = "summary") -> str:
         cells = [_fmt({"mean": ceiling["metrics"].get(key)}) for key, _ in _COLUMNS]
         label = f"*true front, {ceiling['n_points']} points (ceiling)*"
         lines.append(f"| {label} | " + " | ".join(cells) + " | - | - |")
+    if ranges:
+        lines += ["", _RANGE_NOTE]
     return "\n".join(lines)
 
 
@@ -89,10 +118,8 @@ def _vertex_table(task: dict[str, Any], confidence: float) -> str:
     return "\n".join(lines)
 
 
-def _many_dims_section(name: str, task: dict[str, Any], out: Path, confidence: float) -> list[str]:
-    """Markdown and PNGs for m >= 4: the controllability heatmap and the radar of a few λ."""
-    from mdpo.benchmarks.plots_many import plot_radar, plot_vertex_heatmap
-
+def _many_dims_section(task: dict[str, Any], pngs: dict[str, Any], confidence: float) -> list[str]:
+    """Markdown for m >= 4: the vertex table, the controllability heatmap and the radar."""
     lines = [
         "",
         "Controllability at the vertices: the score of dimension j at the vertex e_i, "
@@ -104,13 +131,80 @@ def _many_dims_section(name: str, task: dict[str, Any], out: Path, confidence: f
         _vertex_table(task, confidence),
         "",
     ]
-    heatmap = plot_vertex_heatmap(name, task, out)
-    if heatmap is not None:
-        lines.append(f"![controllability heatmap]({heatmap.name})")
-    radar = plot_radar(name, task, out)
-    if radar is not None:
-        lines.append(f"![radar at a few λ]({radar.name})")
+    if pngs.get("heatmap") is not None:
+        lines.append(f"![controllability heatmap]({pngs['heatmap'].name})")
+    if pngs.get("radar") is not None:
+        lines.append(f"![radar at a few λ]({pngs['radar'].name})")
     return lines
+
+
+_CONCAVE = {"zdt2": "f1 = 1 − f0²", "dtlz2": "Σ f_i² = 1"}
+"""Synthetic problems with a concave front, and its shape."""
+
+
+def _collapse_notes(task: dict[str, Any]) -> list[str]:
+    """Sentences on fronts that λ does not move, and why LS fails on a concave front.
+
+    A method is collapsed on a seed when its points span less than
+    :data:`~mdpo.benchmarks.plots.COLLAPSE_TOLERANCE` of the normalisation's range in every
+    dimension; its controllability then ranks noise. On a synthetic task with a concave
+    front the report says why linear scalarisation reaches only the extreme points and what
+    Tchebycheff (tracked or exact ideal) did on this run.
+    """
+    from mdpo.benchmarks.plots import COLLAPSE_TOLERANCE, is_collapsed
+
+    m = task["n_dims"]
+    scale = (task.get("normalization") or {}).get("scale") or [1.0] * m
+    notes = []
+    status: dict[str, list[str]] = {}
+    for name, method in ordered_methods(task):
+        seeds = sorted(method["seeds"], key=int)
+        hit = [s for s in seeds if is_collapsed(method["seeds"][s]["front"]["points"], scale)]
+        status[name] = hit
+        if not hit:
+            continue
+        front = method["seeds"][hit[0]]["front"]
+        point = ", ".join(f"{round(v, 3) + 0.0:.3f}" for v in front["points"][0])
+        where = (
+            "every seed" if hit == seeds else f"seed{'s' if len(hit) > 1 else ''} " + ", ".join(hit)
+        )
+        notes.append(
+            f"**Collapsed front:** {name} maps all {len(front['points'])} evaluated λ to one "
+            f"point on {where} (({', '.join(task['dim_names'])}) = ({point}) on seed {hit[0]}); "
+            f"its points differ by less than {COLLAPSE_TOLERANCE:.1%} of the range, so its ctrl "
+            "ρ ranks noise, not steering."
+        )
+    problem = str((task.get("params") or {}).get("problem", ""))
+    if task.get("kind") != "synthetic" or problem not in _CONCAVE:
+        return notes
+    why = (
+        f"**Why LS collapses on {problem.upper()}:** its front is concave ({_CONCAVE[problem]}). "
+        "Linear scalarisation minimises λ·f, a linear function, whose minimum over a concave "
+        "front is an end point for every λ: LS reaches only the extreme points, never the "
+        "interior. Tchebycheff minimises max_i λ_i (f_i − z_i), whose minimiser is the front "
+        "point on the ray from the ideal point z, so it can reach every point."
+    )
+    if problem == "zdt2":
+        why += (
+            " On ZDT2 the end point f = (0, 1) (x_1 = 0, g = 1; the point (0, −1) of the plot) "
+            "is moreover a local minimum of λ·f for every λ with λ_0 > 0 (there "
+            "∂(λ·f)/∂x_1 = λ_0 − 2λ_1·x_1/g = λ_0 > 0), so gradient descent can settle there "
+            "for all λ at once."
+        )
+    seen = []
+    for name, method in ordered_methods(task):
+        config = method.get("config") or {}
+        agg = config.get("aggregator")
+        if config.get("kind") != "panacea" or agg not in ("ls", "tche"):
+            continue
+        ideal = {"given": "exact"}.get(config.get("ideal"), config.get("ideal") or "tracked")
+        kind = "LS" if agg == "ls" else f"Tchebycheff, {ideal} ideal"
+        ratio = _fmt(method["summary"].get("hv_ratio"))
+        state = "collapsed" if status[name] else "did not collapse"
+        seen.append(f"{name} ({kind}) {state} (HV ratio {ratio})")
+    if seen:
+        why += " On this run: " + "; ".join(seen) + "."
+    return [*notes, why]
 
 
 def _hv_error_line(task: dict[str, Any]) -> str:
@@ -219,7 +313,7 @@ def check_result_names(results: Any, where: str | Path) -> None:
 
 def _write_report(out: Path, results: dict[str, Any]) -> Path:
     from mdpo._io import atomic_replace as _atomic
-    from mdpo.benchmarks.plots import plot_dynamics, plot_fronts, plot_training_curves
+    from mdpo.benchmarks.plots import plot_task
     from mdpo.benchmarks.plots_many import RADAR_MIN_DIMS
 
     suite = results["suite"]
@@ -239,9 +333,7 @@ def _write_report(out: Path, results: dict[str, Any]) -> Path:
     for name, task in results["tasks"].items():
         if not task["methods"]:
             continue
-        front_png = plot_fronts(name, task, out)
-        curve_png = plot_training_curves(name, task, out)
-        dynamics_png = plot_dynamics(name, task, out)
+        pngs = plot_task(name, task, out)
         hv = task["hypervolume_method"]
         text += [
             f"## {name} ({task['kind']}, m = {task['n_dims']}: {', '.join(task['dim_names'])})",
@@ -256,6 +348,8 @@ def _write_report(out: Path, results: dict[str, Any]) -> Path:
             format_table(task),
             "",
         ]
+        for note in _collapse_notes(task):
+            text += [note, ""]
         hv_error = _hv_error_line(task)
         if hv_error:
             text += [hv_error, ""]
@@ -284,11 +378,11 @@ def _write_report(out: Path, results: dict[str, Any]) -> Path:
             from mdpo.benchmarks.tasks.smollm import format_llm_section
 
             text += ["", format_llm_section(task)]
-        text += ["", f"![fronts]({front_png.name})", f"![curves]({curve_png.name})"]
-        if dynamics_png is not None:
-            text.append(f"![learning dynamics]({dynamics_png.name})")
+        text += ["", f"![fronts]({pngs['front'].name})", f"![curves]({pngs['curves'].name})"]
+        if pngs["dynamics"] is not None:
+            text.append(f"![learning dynamics]({pngs['dynamics'].name})")
         if task["n_dims"] >= RADAR_MIN_DIMS:
-            text += _many_dims_section(name, task, out, suite.get("confidence", 0.95))
+            text += _many_dims_section(task, pngs, suite.get("confidence", 0.95))
         text.append("")
     path = out / "report.md"
     body = "\n".join(text) + "\n"

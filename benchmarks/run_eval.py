@@ -10,7 +10,8 @@ the output folder:
   controllability (Spearman ρ between λ_i and the score of dimension i) under both; the
   decoding protocol; a few example answers;
 - ``report.md``: the same as tables;
-- ``front.png``: the front, joined in λ order with λ marked (parallel coordinates for m > 3).
+- ``front.png``: the front, joined in λ order with λ marked and each point's bootstrap
+  interval as error bars (2-D projections for m = 3, parallel coordinates for m > 3).
 """
 
 from __future__ import annotations
@@ -258,11 +259,13 @@ def _plot(out: Path, result: Mapping[str, Any]) -> None:
                         "front": {
                             "points": [p["scores"] for p in result["points"]],
                             "preferences": [p["preference"] for p in result["points"]],
-                        }
+                        },
+                        "llm": {"points": result["points"]},  # bootstrap intervals: error bars
                     }
                 }
             }
         },
+        "llm": {"intervals": f"bootstrap over the {result['prompts']['count']} prompts"},
     }
     made = plot_fronts(name, task, out)
     made.replace(out / "front.png")
