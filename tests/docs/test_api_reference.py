@@ -33,6 +33,7 @@ PUBLIC_MODULES = [
     "mdpo.objectives",
     "mdpo.data",
     "mdpo.conditioning",
+    "mdpo.soft_prompt",
     "mdpo.training",
     "mdpo.training.dynamics",
     "mdpo.adapters",
