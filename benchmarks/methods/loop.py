@@ -132,6 +132,7 @@ def train_loop(
     on_step: Callable[[int], None] | None = None,
     ideal: torch.Tensor | None = None,
     lr_schedule: str = "constant",
+    losses: Callable[..., torch.Tensor] | None = None,
 ) -> TrainLog:
     """Train ``params`` by minimising the aggregated task losses.
 
@@ -154,6 +155,8 @@ def train_loop(
             minimum of the per-λ mean losses minus ``ideal_margin``.
         lr_schedule: ``"constant"``, or ``"linear"``/``"cosine"`` decay from ``lr`` to 0
             over ``steps`` (no warm-up).
+        losses: ``(outputs [B, N, ...], *, objective, seed, step) -> [B, N, m]`` per-row
+            losses in place of ``task.losses`` (a method with its own loss, e.g. MODPO).
 
     Returns:
         A :class:`TrainLog`.
@@ -163,6 +166,7 @@ def train_loop(
     """
     from mdpo.training.ideal import IdealPointTracker
 
+    row_losses = task.losses if losses is None else losses
     params = [p for p in params if p.requires_grad]
     if not params:
         raise ValueError("train_loop got no trainable parameters")
@@ -177,16 +181,16 @@ def train_loop(
     for step in range(steps):
         lam = preferences(step)
         out = forward(lam)
-        losses = task.losses(out, objective=objective, seed=seed, step=step)
-        b, n, m = losses.shape
-        flat = losses.reshape(b * n, m)
+        values = row_losses(out, objective=objective, seed=seed, step=step)
+        b, n, m = values.shape
+        flat = values.reshape(b * n, m)
         row_prefs = lam.repeat_interleave(n, dim=0)
         z = None
         if needs_ideal and ideal is not None:
             z = ideal.to(flat.dtype) - ideal_margin
         elif needs_ideal:
             # Candidate: the best per-λ mean of each dimension in this batch.
-            tracker.update(losses.detach().mean(dim=1).min(dim=0).values[None])
+            tracker.update(values.detach().mean(dim=1).min(dim=0).values[None])
             z = tracker.value.to(flat.dtype)
         loss = aggregator.reduce(flat, row_prefs, ideal=z)
         optimizer.zero_grad(set_to_none=True)
