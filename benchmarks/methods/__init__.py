@@ -6,7 +6,7 @@ contract tests read the registry (:func:`get_method`, :func:`available_methods`)
 is registered with :func:`register_method`.
 """
 
-from mdpo.benchmarks.methods import dps, mod, panacea, prompt, rs
+from mdpo.benchmarks.methods import dps, mod, modpo, panacea, prompt, rs
 from mdpo.benchmarks.methods.registry import (
     MethodSpec,
     available_methods,
@@ -31,6 +31,7 @@ for _kind, _module in (
     ("dps", dps),
     ("mod", mod),
     ("prompt", prompt),
+    ("modpo", modpo),
 ):
     register_method(_kind, _module.SPEC, builtin=True)
 del _kind, _module
