@@ -47,8 +47,23 @@ __all__ = [
 TASK_KINDS = ("bandit", "synthetic", "smollm", "hf")
 """Task kinds a suite may name."""
 
-METHOD_KINDS = ("panacea", "rs", "dps", "mod", "prompt")
-"""Method kinds a suite may name."""
+
+METHOD_KINDS: tuple[str, ...]
+"""Method kinds a suite may name: the kinds registered in :mod:`mdpo.benchmarks.methods`
+(read from the registry on each access, so a kind registered later is included)."""
+
+
+def __getattr__(name: str) -> Any:
+    """``METHOD_KINDS``, read from the method registry when asked.
+
+    The method modules import this one, so the registry is read lazily, not at import.
+    """
+    if name == "METHOD_KINDS":
+        from mdpo.benchmarks.methods import available_methods
+
+        return tuple(available_methods())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -229,7 +244,9 @@ class TaskConfig:
                 _check_int(f"task {self.name!r} {key}", getattr(self, key), 1)
         self.training = dict(self.training or {})
         self.apply_training(TrainingConfig())  # validates the overrides
-        self.n_dims = self.build().n_dims  # validates params
+        built = self.build()  # validates params
+        self.n_dims = built.n_dims
+        self.objectives = tuple(built.objectives)
         evals, front = self.partitions(self.n_dims)
         check_grid_size(self.n_dims, evals, name=f"task {self.name!r} eval_partitions")
         check_grid_size(self.n_dims, front, name=f"task {self.name!r} true_front_partitions")
@@ -275,28 +292,27 @@ class TaskConfig:
         return ev, tf
 
 
-_SUITE_OWNED = ("r", "n_dims", "target_modules")
-"""PanaceaConfig fields set by the suite and the task, never by a method's ``adapter``."""
-
-
 @dataclasses.dataclass
 class MethodConfig:
     """One method of a suite.
 
     Args:
         name: Unique name (a folder name under the output directory).
-        kind: One of :data:`METHOD_KINDS`.
+        kind: One of :data:`METHOD_KINDS`, the kinds registered with
+            :func:`mdpo.benchmarks.methods.register_method`.
         aggregator: Aggregator key for :func:`mdpo.aggregators.get_aggregator` (RS experts
-            train on one dimension each and ignore it).
+            train on one dimension each and ignore it; MODPO's margin is linear and needs
+            ``"ls"``).
         aggregator_kwargs: Keyword arguments of the aggregator.
         objective: Training objective of the task (bandit: ``"exact"`` or ``"dpo"``; the
-            ``smollm`` and ``hf`` tasks: ``"dpo"``).
+            ``smollm`` and ``hf`` tasks: ``"dpo"``). Unset: each task's first objective
+            (``"exact"`` on the bandit and synthetic tasks, ``"dpo"`` on the LLM tasks), so a
+            method without one runs on every kind of task.
         ideal: Ideal point of the Tchebycheff family: ``"tracked"`` (running minimum of the
-            per-λ mean losses minus the margin, the conventions page's default) or ``"given"`` (the
-            task's
-            exact ideal point minus the margin).
-        dps_partitions: Das–Dennis partitions of the DPS grid (default: 4 for m = 2, K = 5;
-            2 otherwise, K = 6 for m = 3 and 55 for m = 10).
+            per-λ mean losses minus the margin, the conventions page's default) or
+            ``"given"`` (the task's exact ideal point minus the margin).
+        dps_partitions: Das–Dennis partitions of the grid of a grid method (DPS, MODPO;
+            default: 4 for m = 2, K = 5; 2 otherwise, K = 6 for m = 3 and 55 for m = 10).
         tasks: Names of the tasks to run on (all applicable ones when None). MOD is skipped
             on tasks without logits.
         steps: Overrides the step budget.
@@ -326,7 +342,7 @@ class MethodConfig:
     kind: str
     aggregator: str = "ls"
     aggregator_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
-    objective: str = "exact"
+    objective: str | None = None
     ideal: str = "tracked"
     dps_partitions: int | None = None
     tasks: list[str] | None = None
@@ -341,13 +357,16 @@ class MethodConfig:
     virtual_tokens: int | None = None
 
     def __post_init__(self) -> None:
-        check_run_name(self.name, "method name")
-        if self.kind not in METHOD_KINDS:
-            raise ValueError(
-                f"method {self.name!r} has kind {self.kind!r}; allowed kinds: {list(METHOD_KINDS)}"
-            )
         from mdpo.aggregators import get_aggregator
+        from mdpo.benchmarks.methods import available_methods, get_method
 
+        check_run_name(self.name, "method name")
+        try:
+            spec = get_method(self.kind)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"method {self.name!r} has kind {self.kind!r}; allowed kinds: {available_methods()}"
+            ) from None
         if not isinstance(self.aggregator_kwargs, Mapping):
             raise ValueError(
                 f"method {self.name!r} aggregator_kwargs must be a mapping, "
@@ -361,19 +380,19 @@ class MethodConfig:
             raise ValueError(
                 f"method {self.name!r} ideal must be 'tracked' or 'given', got {self.ideal!r}"
             )
-        self._check_adapter()
-        if self.reference is not None:
-            if self.kind != "prompt":
-                raise ValueError(
-                    f"method {self.name!r} has kind {self.kind!r}; reference applies to kind "
-                    f"'prompt' only, got {self.reference!r}"
-                )
-            if self.reference not in ("plain", "annotated"):
-                raise ValueError(
-                    f"method {self.name!r} reference must be 'plain' or 'annotated', got "
-                    f"{self.reference!r}"
-                )
-        self._check_prompt_style()
+        if self.objective is not None and not isinstance(self.objective, str):
+            raise ValueError(
+                f"method {self.name!r} objective must be a str (e.g. 'exact' or 'dpo') or "
+                f"unset, got {self.objective!r}"
+            )
+        if not isinstance(self.adapter, Mapping):
+            raise ValueError(
+                f"method {self.name!r} adapter must be a mapping of PanaceaConfig fields, "
+                f"got {self.adapter!r}"
+            )
+        self._check_options(spec)
+        if spec.check is not None:
+            spec.check(self)
         if self.dps_partitions is not None:
             _check_int(f"method {self.name!r} dps_partitions", self.dps_partitions, 1)
         if self.steps is not None:
@@ -386,6 +405,37 @@ class MethodConfig:
             isinstance(self.tasks, str) or not all(isinstance(t, str) for t in self.tasks)
         ):
             raise ValueError(f"method {self.name!r} tasks must be a list of task names")
+
+    def _check_options(self, spec: Any) -> None:
+        """Refuse a kind-specific field (a spec's ``options``) set on a kind that ignores it."""
+        from mdpo.benchmarks.methods import available_methods, get_method
+
+        owners: dict[str, list[str]] = {}
+        for kind in available_methods():
+            for option in get_method(kind).options:
+                owners.setdefault(option, []).append(kind)
+        for option, kinds in owners.items():
+            value = getattr(self, option)
+            if option in spec.options or value is None or (option == "adapter" and not value):
+                continue
+            which = " or ".join(f"kind {k!r}" for k in kinds)
+            what = "adapter options apply" if option == "adapter" else f"{option} applies"
+            shown = dict(value) if isinstance(value, Mapping) else value
+            raise ValueError(
+                f"method {self.name!r} has kind {self.kind!r}; {what} to {which} only, "
+                f"got {shown!r}"
+            )
+
+    def objective_for(self, task: Any) -> str:
+        """The training objective on ``task``: ``objective``, else the task's first one.
+
+        Args:
+            task: A built task (its ``objectives`` lists what its losses accept).
+
+        Returns:
+            The objective name (e.g. ``"exact"`` on the bandit, ``"dpo"`` on the LLM tasks).
+        """
+        return self.objective if self.objective is not None else task.objectives[0]
 
     def training_for(self, training: TrainingConfig) -> TrainingConfig:
         """``training`` with this method's overrides (steps, lr, vertex_prob, lr_schedule, rank).
@@ -404,56 +454,6 @@ class MethodConfig:
             rank=self.rank,
         )
 
-    def _check_prompt_style(self) -> None:
-        for field in ("prompt_style", "virtual_tokens"):
-            value = getattr(self, field)
-            if value is not None and self.kind != "prompt":
-                raise ValueError(
-                    f"method {self.name!r} has kind {self.kind!r}; {field} applies to kind "
-                    f"'prompt' only, got {value!r}"
-                )
-        if self.prompt_style not in (None, "text", "soft"):
-            raise ValueError(
-                f"method {self.name!r} prompt_style must be 'text' or 'soft', got "
-                f"{self.prompt_style!r}"
-            )
-        if self.virtual_tokens is not None:
-            if self.prompt_style != "soft":
-                raise ValueError(
-                    f"method {self.name!r} virtual_tokens applies to prompt_style 'soft', got "
-                    f"prompt_style {self.prompt_style!r}"
-                )
-            _check_int(f"method {self.name!r} virtual_tokens", self.virtual_tokens, 1)
-
-    def _check_adapter(self) -> None:
-        """Validate ``adapter`` against :class:`~mdpo.adapters.PanaceaConfig` now, not mid-run."""
-        if not isinstance(self.adapter, Mapping):
-            raise ValueError(
-                f"method {self.name!r} adapter must be a mapping of PanaceaConfig fields, "
-                f"got {self.adapter!r}"
-            )
-        if not self.adapter:
-            return
-        if self.kind != "panacea":
-            raise ValueError(
-                f"method {self.name!r} has kind {self.kind!r}; adapter options apply to "
-                f"kind 'panacea' only, got {dict(self.adapter)!r}"
-            )
-        from mdpo.adapters import PanaceaConfig
-
-        allowed = sorted(
-            f.name for f in dataclasses.fields(PanaceaConfig) if f.name not in _SUITE_OWNED
-        )
-        unknown = sorted(set(self.adapter) - set(allowed))
-        if unknown:
-            raise ValueError(
-                f"method {self.name!r} adapter has unknown fields {unknown}; allowed: {allowed}"
-            )
-        try:
-            PanaceaConfig(**self.adapter)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"method {self.name!r} adapter: {err}") from err
-
     def panacea_config(self, r: int, n_dims: int, target_modules: Any) -> Any:
         """The :class:`~mdpo.adapters.PanaceaConfig` of a ``panacea`` method.
 
@@ -470,18 +470,39 @@ class MethodConfig:
         return PanaceaConfig(r=r, n_dims=n_dims, target_modules=target_modules, **self.adapter)
 
     def applies_to(self, task_name: str, task: Any) -> bool:
-        """Whether this method runs on a task."""
+        """Whether this method runs on a task.
+
+        It does when the task is among ``tasks`` (or ``tasks`` is unset), the task accepts
+        its objective and its kind's registered spec trains on the task
+        (:meth:`~mdpo.benchmarks.methods.registry.MethodSpec.runs_on`).
+        """
+        from mdpo.benchmarks.methods import get_method
+
         if self.tasks is not None and task_name not in self.tasks:
             return False
-        if self.objective not in task.objectives:
+        if self.objective_for(task) not in task.objectives:
             return False
-        if self.kind not in getattr(task, "method_kinds", METHOD_KINDS):
-            return False
-        return not (self.kind == "mod" and not task.has_logits)
+        return get_method(self.kind).runs_on(task)
 
     def grid_partitions(self, m: int) -> int:
-        """The DPS grid's partitions for m dimensions."""
+        """The grid's partitions for m dimensions (DPS, MODPO: one model per grid point)."""
         return self.dps_partitions or (4 if m == 2 else 2)
+
+
+def _check_objective(method: MethodConfig, tasks: list[TaskConfig]) -> None:
+    """Refuse an objective that a task the method names, or every task, does not train on."""
+    if method.objective is None:
+        return
+    named = method.tasks is not None
+    where = [t for t in tasks if not named or t.name in method.tasks]
+    refused = [t for t in where if method.objective not in t.objectives]
+    if refused and (named or len(refused) == len(where)):
+        accepted = {t.name: list(t.objectives) for t in refused}
+        raise ValueError(
+            f"method {method.name!r} objective {method.objective!r} is not trained on by "
+            f"tasks {sorted(accepted)} (their objectives: {accepted}); name another objective, "
+            "leave it unset (each task's first) or restrict the method's tasks"
+        )
 
 
 @dataclasses.dataclass
@@ -521,6 +542,8 @@ class SuiteConfig:
                 raise ValueError(f"a suite needs at least one {what}")
             if len(set(names)) != len(names):
                 raise ValueError(f"{what} names must be unique, got {names}")
+        from mdpo.benchmarks.methods import get_method
+
         task_names = {t.name for t in self.tasks}
         for method in self.methods:
             unknown = sorted(set(method.tasks or ()) - task_names)
@@ -529,7 +552,8 @@ class SuiteConfig:
                     f"method {method.name!r} names unknown tasks {unknown}; "
                     f"tasks: {sorted(task_names)}"
                 )
-            if method.kind == "dps":
+            _check_objective(method, self.tasks)
+            if get_method(method.kind).grid:
                 for task in self.tasks:
                     m = task.n_dims
                     where = f"method {method.name!r} dps_partitions (task {task.name!r})"

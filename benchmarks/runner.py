@@ -18,7 +18,6 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from mdpo.benchmarks.config import (
     check_run_name,
     output_path,
 )
+from mdpo.benchmarks.methods import get_method, is_language_model
 from mdpo.benchmarks.methods.builders import build_method
 from mdpo.benchmarks.resume_key import resume_key, stale_reason
 from mdpo.benchmarks.stats import paired_difference, t_interval
@@ -127,13 +127,17 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
+def _grid_methods(suite: SuiteConfig) -> list[MethodConfig]:
+    """The suite's grid methods (DPS, MODPO): evaluated only at their grid points."""
+    return [method for method in suite.methods if get_method(method.kind).grid]
+
+
 def _eval_preferences(task_cfg: TaskConfig, suite: SuiteConfig, m: int) -> torch.Tensor:
-    """The dense Das–Dennis set plus every DPS grid of the suite (for restricted metrics)."""
+    """The dense Das–Dennis set plus every grid method's grid (for restricted metrics)."""
     dense, _ = task_cfg.partitions(m)
     grids = [preference_grid(m, dense)]
-    for method in suite.methods:
-        if method.kind == "dps":
-            grids.append(preference_grid(m, method.grid_partitions(m)))
+    for method in _grid_methods(suite):
+        grids.append(preference_grid(m, method.grid_partitions(m)))
     return torch.unique(torch.cat(grids).double().round(decimals=10), dim=0).float()
 
 
@@ -143,21 +147,20 @@ def _run_one(
     method: MethodConfig,
     suite: SuiteConfig,
     seed: int,
-    on_step: Callable[[int], None] | None,
     out_dir: Path | None = None,
 ) -> dict[str, Any]:
     from mdpo.evaluation import evaluate_front
 
     start = time.perf_counter()
     training = task_cfg.apply_training(suite.training)
-    if getattr(task, "language_model", False):
+    if is_language_model(task):
         from mdpo.benchmarks.methods.llm import run_llm_method
 
         prefs = _eval_preferences(task_cfg, suite, task.n_dims)
         return run_llm_method(
             method, task, task_cfg.name, task_cfg.params, training, seed, prefs, out_dir
         )
-    run = build_method(method, task, training, seed, on_step=on_step)
+    run = build_method(method, task, training, seed)
     trained = time.perf_counter() - start
     front = evaluate_front(run.policy, task, _eval_preferences(task_cfg, suite, task.n_dims))
     return {
@@ -185,7 +188,7 @@ def run_job(job: Any, task: Any) -> dict[str, Any]:
     Returns:
         The part.
     """
-    return _run_one(job.task_cfg, task, job.method, job.suite, job.seed, None, job.out)
+    return _run_one(job.task_cfg, task, job.method, job.suite, job.seed, job.out)
 
 
 def run_suite(
@@ -229,8 +232,10 @@ def run_suite(
         gpus_per_run: GPUs each run reserves on Ray.
 
     Returns:
-        A :class:`RunSummary`; failed runs are listed there (and their errors in
-        ``DIR/failures.json``), runs left for lack of time in ``skipped``, the others are kept.
+        A :class:`RunSummary`; failed runs are listed there (and in ``DIR/failures.json``:
+        ``{"<task>/<method>/seed<k>": "<Error>: <message>", ..., "tracebacks": {label: the
+        full traceback}}``, the last key only when a run failed), runs left for lack of time
+        in ``skipped``, the others are kept.
 
     Raises:
         ValueError: If ``time_budget`` is not a positive number, ``out_dir`` cannot be an
@@ -298,7 +303,8 @@ def _run_locked(
     ]
     computed, resumed, failed, skipped = 0, 0, [], []
     stale: dict[str, str] = {}
-    errors: dict[str, str] = {}
+    errors: dict[str, Any] = {}
+    tracebacks: dict[str, str] = {}
     keys: dict[str, Any] = {}
     jobs: list[Job] = []
     bar = tqdm(total=len(plan), disable=not progress, unit="run", file=sys.stderr)
@@ -326,6 +332,7 @@ def _run_locked(
         elif done.part is None:
             failed.append(done.job.label)
             errors[done.job.label] = str(done.error)
+            tracebacks[done.job.label] = str(done.traceback)
         else:
             part = done.part
             part["config_hash"] = keys[done.job.label]["key"]
@@ -336,6 +343,8 @@ def _run_locked(
         bar.set_description(done.label if isinstance(done, Job) else done.job.label)
         bar.update(1)
     bar.close()
+    if tracebacks:
+        errors["tracebacks"] = tracebacks
     _write_json(out / "failures.json", errors)
     results = collect_results(out, suite)
     results["wall_time"] = time.perf_counter() - start
@@ -362,7 +371,7 @@ def collect_results(out_dir: str | Path, suite: SuiteConfig) -> dict[str, Any]:
     fronts per
     seed with their metrics (against the dense true front; over the dense preference set
     and restricted to the DPS grid), intervals over seeds, paired differences and, for the
-    bandit with an LS-trained DPS, the capacity gaps.
+    bandit with a grid method that targets π*_λ (LS-trained DPS, MODPO), the capacity gaps.
 
     Args:
         out_dir: The run directory.
@@ -384,7 +393,7 @@ def collect_results(out_dir: str | Path, suite: SuiteConfig) -> dict[str, Any]:
         dense = preference_grid(m, dense_parts).double()
         truth = task.true_front(tf_parts)
         truth_np = None if truth is None else truth.numpy()
-        dps_methods = [meth for meth in suite.methods if meth.kind == "dps"]
+        dps_methods = _grid_methods(suite)
         dps_grid = (
             preference_grid(m, dps_methods[0].grid_partitions(m)).double() if dps_methods else None
         )
@@ -409,7 +418,8 @@ def collect_results(out_dir: str | Path, suite: SuiteConfig) -> dict[str, Any]:
             seeds_out: dict[str, Any] = {}
             for seed, p in sorted(by_seed.items()):
                 front = fronts[(name, seed)]
-                # DPS is scored on its own grid; everyone else on the dense set.
+                # A grid method (DPS, MODPO) is scored on its own grid; the others on the
+                # dense set.
                 main = front if name in {d.name for d in dps_methods} else front.subset(dense)
                 entry = {key: p[key] for key in p if key not in ("front",)}
                 entry["front"] = front.to_dict()
@@ -434,7 +444,7 @@ def collect_results(out_dir: str | Path, suite: SuiteConfig) -> dict[str, Any]:
         dps_names = {d.name for d in dps_methods}
         for i, a in enumerate(names):
             for b in names[i + 1 :]:
-                # A DPS front has only its K grid points: compare both on that grid.
+                # A grid method's front has only its K grid points: compare on the DPS grid.
                 which = "metrics_dps_grid" if {a, b} & dps_names else "metrics"
                 paired[f"{a} - {b}"] = {
                     key: paired_difference(
@@ -467,7 +477,7 @@ def collect_results(out_dir: str | Path, suite: SuiteConfig) -> dict[str, Any]:
             "capacity": _capacity(task, parts, suite, nf),
             "ceiling": _ceiling(task, dense_parts, nf, truth_np),
         }
-        if hasattr(task, "summarize_parts"):
+        if is_language_model(task):
             tasks[task_cfg.name]["llm"] = task.summarize_parts(parts, nf, suite.confidence)
     return {
         "suite": suite.to_dict(),
@@ -480,7 +490,9 @@ def collect_results(out_dir: str | Path, suite: SuiteConfig) -> dict[str, Any]:
             "dps_comparison": "metrics_dps_grid: every method restricted to the DPS grid",
             "intervals": f"mean ± Student-t {suite.confidence:.0%} interval over seeds "
             "(paired differences over shared seeds)",
-            "equal_compute": "RS: steps // m per expert; DPS: steps // K per grid point",
+            "equal_compute": "RS: steps // m per expert; DPS: steps // K per grid point; "
+            "MODPO: as DPS on the bandit, and on the LLM tasks half the steps to its m margin "
+            "experts and half to its K grid points",
         },
         "decoding": _decoding(tasks),
         "versions": _versions(),
@@ -555,12 +567,21 @@ def _ceiling(task: Any, partitions: int, nf: Any, truth: Any) -> dict[str, Any] 
 
 
 def _capacity(task: Any, parts: dict[str, Any], suite: SuiteConfig, nf: Any) -> dict[str, Any]:
-    """Bandit only: the gap between each LS-trained DPS member and π*_λ at its λ."""
-    if not hasattr(task, "optimal_logits"):
+    """Bandit only: the gap between each member of a grid method and π*_λ at its λ.
+
+    For the grid methods whose members target the linear scalarisation's optimum
+    (:attr:`~mdpo.benchmarks.methods.registry.MethodSpec.grid_optimum`: DPS with ``ls``,
+    MODPO).
+    """
+    from mdpo.benchmarks.tasks.bandit import BanditTask
+
+    if not isinstance(task, BanditTask):
         return {}
     out: dict[str, Any] = {}
     for method in suite.methods:
-        if method.kind != "dps" or method.aggregator != "ls" or method.name not in parts:
+        spec = get_method(method.kind)
+        targets = spec.grid_optimum is not None and spec.grid_optimum(method)
+        if not (spec.grid and targets) or method.name not in parts:
             continue
         gaps = []
         for part in parts[method.name].values():
@@ -571,6 +592,7 @@ def _capacity(task: Any, parts: dict[str, Any], suite: SuiteConfig, nf: Any) -> 
             gaps.append(float(shortfall.abs().max()))
         out[method.name] = {
             "max_normalised_gap_to_optimum": t_interval(gaps, suite.confidence),
-            "note": "max over grid points of |J(DPS member) - J(pi*_lambda)| / range, per seed",
+            "note": f"max over grid points of |J({method.kind.upper()} member) - "
+            "J(pi*_lambda)| / range, per seed",
         }
     return out

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from mdpo._grid import check_grid_size
+from mdpo._numbers import check_int
 
 __all__ = [
     "PreferenceLike",
@@ -27,14 +28,6 @@ __all__ = [
 
 PreferenceLike = torch.Tensor | np.ndarray | Sequence[float]
 """Any :func:`check_preference` input, such as a tensor, a numpy array or a nested sequence."""
-
-
-def _check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _as_float_tensor(p: Any, name: str) -> tuple[torch.Tensor, bool]:
@@ -99,7 +92,7 @@ def check_preference(
         >>> check_preference([1, 3], 2, normalize=True)
         tensor([0.2500, 0.7500])
     """
-    m = _check_positive_int("m", m)
+    m = check_int("m", m, minimum=1)
     if isinstance(atol, bool) or not isinstance(atol, int | float) or not atol >= 0:
         raise ValueError(f"atol must be a non-negative float, got {atol!r}")
     t, keep64 = _as_float_tensor(p, name)
@@ -169,8 +162,8 @@ def sample_preferences(
         >>> lam.shape, bool(torch.allclose(lam.sum(-1), torch.ones(4)))
         (torch.Size([4, 3]), True)
     """
-    n = _check_positive_int("n", n, minimum=0)
-    m = _check_positive_int("m", m)
+    n = check_int("n", n, minimum=0)
+    m = check_int("m", m, minimum=1)
     if (
         isinstance(vertex_prob, bool)
         or not isinstance(vertex_prob, int | float)
@@ -223,8 +216,8 @@ def preference_grid(m: int, n_partitions: int) -> torch.Tensor:
         >>> preference_grid(3, 2).shape
         torch.Size([6, 3])
     """
-    m = _check_positive_int("m", m)
-    n = _check_positive_int("n_partitions", n_partitions)
+    m = check_int("m", m, minimum=1)
+    n = check_int("n_partitions", n_partitions, minimum=1)
     check_grid_size(m, n)
     rows: list[list[int]] = []
 

@@ -1,18 +1,18 @@
-"""How each method kind builds and trains its policy on a task, at equal compute.
+"""Train a method on a feature task (bandit, synthetic) at equal compute.
 
-- ``panacea``: one Panacea adapter (rank k + m) trained on λ sampled per row;
-- ``prompt``: one plain LoRA (rank k + m) trained the same way, with λ appended to the input;
-- ``rs``: m plain LoRA experts, expert i trained on dimension i for ``steps // m`` steps,
-  souped in ΔW space;
-- ``mod``: the same experts, their logits mixed by λ;
-- ``dps``: one plain LoRA per Das–Dennis grid point, ``steps // K`` steps each, trained on
-  the aggregated objective at its λ.
+:func:`build_method` looks the method's kind up in the registry
+(:mod:`mdpo.benchmarks.methods.registry`) and hands its ``train`` a :class:`FeatureContext`:
+the method, the task, the training settings with the method's overrides, the seed, and the
+pieces every kind shares (seeded initialisation, a plain LoRA of rank k + m, the training
+loop with the suite's settings, the m single-dimension experts, the grid of per-λ members).
+The kinds themselves live in one module each (:mod:`~mdpo.benchmarks.methods.panacea`,
+:mod:`~mdpo.benchmarks.methods.rs`, ...).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import torch
@@ -25,19 +25,10 @@ from mdpo.benchmarks.methods.loop import (
     sampled_preferences,
     train_loop,
 )
-from mdpo.policies import (
-    DPSPolicy,
-    MODPolicy,
-    PanaceaPolicy,
-    PreferenceConditionedPolicy,
-    PromptConditionedPolicy,
-    RSPolicy,
-    append_preference,
-)
-from mdpo.preferences import preference_grid
+from mdpo.policies import PreferenceConditionedPolicy, append_preference
 from mdpo.seeding import derive_seed
 
-__all__ = ["MethodRun", "build_method"]
+__all__ = ["FeatureContext", "MethodRun", "build_method", "member_label", "plain_lora"]
 
 
 @dataclasses.dataclass
@@ -58,40 +49,225 @@ class MethodRun:
         return sum(log.rows for log in self.logs)
 
 
-def _lora(model: nn.Module, task: Any, rank: int) -> nn.Module:
+def plain_lora(model: nn.Module, target_modules: Sequence[str], rank: int) -> nn.Module:
+    """``model`` wrapped in a plain peft LoRA of rank ``rank`` (``lora_alpha = rank``).
+
+    Args:
+        model: A fresh base model.
+        target_modules: The adapted modules.
+        rank: The LoRA rank (k + m for the baselines).
+
+    Returns:
+        The ``peft.PeftModel``.
+    """
     from peft import LoraConfig, get_peft_model
 
-    config = LoraConfig(r=rank, lora_alpha=rank, target_modules=list(task.target_modules))
+    config = LoraConfig(r=rank, lora_alpha=rank, target_modules=list(target_modules))
     return get_peft_model(model, config)
 
 
-def _batched(task: Any, model: nn.Module, how: str = "plain") -> Callable[[torch.Tensor], Any]:
-    """``λ [B, m] -> model outputs [B, N, ...]`` on the task's N inputs.
+def member_label(preference: torch.Tensor) -> str:
+    """The log label of a grid member trained at ``preference`` ``[m]``.
 
-    ``how``: ``"plain"`` ignores λ (fixed-λ training), ``"prompt"`` appends λ to the input,
-    ``"panacea"`` sets λ (one per row) on the Panacea model.
+    Example:
+        >>> import torch
+        >>> from mdpo.benchmarks.methods.builders import member_label
+        >>> member_label(torch.tensor([0.25, 0.75]))
+        'member:0.25,0.75'
     """
-    inputs = task.inputs()
-
-    def forward(lam: torch.Tensor) -> Any:
-        x = inputs.expand(lam.shape[0], *inputs.shape)
-        if how == "prompt":
-            x = append_preference(x, lam)
-        elif how == "panacea":
-            model.set_preference(lam)
-        return model(x)
-
-    return forward
+    return "member:" + ",".join(f"{v:.3g}" for v in preference.tolist())
 
 
-def build_method(
-    method: MethodConfig,
-    task: Any,
-    training: TrainingConfig,
-    seed: int,
-    *,
-    on_step: Callable[[int], None] | None = None,
-) -> MethodRun:
+@dataclasses.dataclass
+class FeatureContext:
+    """What a method kind's ``train`` receives on a feature task, and the shared helpers.
+
+    Args:
+        method: The method's config.
+        task: A :class:`~mdpo.benchmarks.tasks.base.TrainableTask`.
+        training: The training settings with the method's overrides applied.
+        seed: The training seed.
+    """
+
+    method: MethodConfig
+    task: Any
+    training: TrainingConfig
+    seed: int
+
+    @property
+    def n_dims(self) -> int:
+        """Number m of dimensions."""
+        return self.task.n_dims
+
+    @property
+    def aggregator(self) -> Any:
+        """A new instance of the method's aggregator."""
+        from mdpo.aggregators import get_aggregator
+
+        return get_aggregator(self.method.aggregator, **self.method.aggregator_kwargs)
+
+    def init(self, *keys: Any) -> None:
+        """Seed torch's global generator for one trained unit (adapter initialisation).
+
+        Args:
+            *keys: What is initialised (``"init"``, ``("expert", i)``, ``("member", k)``).
+        """
+        torch.manual_seed(derive_seed(self.seed, self.method.name, *keys) % (2**31))
+
+    def lora(self) -> nn.Module:
+        """A plain LoRA of rank k + m on a fresh base model."""
+        task = self.task
+        return plain_lora(task.make_model(), task.target_modules, self.training.rank + task.n_dims)
+
+    def forward(self, model: nn.Module, how: str = "plain") -> Callable[[torch.Tensor], Any]:
+        """``λ [B, m] -> model outputs [B, N, ...]`` on the task's N inputs.
+
+        Args:
+            model: The trained model.
+            how: ``"plain"`` ignores λ (fixed-λ training), ``"prompt"`` appends λ to the
+                input, ``"panacea"`` sets λ (one per row) on the Panacea model.
+
+        Returns:
+            The forward the training loop calls.
+        """
+        inputs = self.task.inputs()
+
+        def run(lam: torch.Tensor) -> Any:
+            x = inputs.expand(lam.shape[0], *inputs.shape)
+            if how == "prompt":
+                x = append_preference(x, lam)
+            elif how == "panacea":
+                model.set_preference(lam)
+            return model(x)
+
+        return run
+
+    def train(
+        self,
+        model: nn.Module,
+        *,
+        preferences: Callable[[int], torch.Tensor],
+        steps: int,
+        seed: int,
+        label: str,
+        how: str = "plain",
+        aggregator: Any = None,
+        params: Iterable[nn.Parameter] | None = None,
+        losses: Callable[..., torch.Tensor] | None = None,
+    ) -> TrainLog:
+        """:func:`~mdpo.benchmarks.methods.loop.train_loop` with the suite's settings.
+
+        Args:
+            model: The model to train (its trainable parameters, unless ``params``).
+            preferences: ``step -> λ [B, m]``.
+            steps: Optimizer steps.
+            seed: Seed of sampled objectives.
+            label: Stored in the log.
+            how: How λ reaches the model (see :meth:`forward`).
+            aggregator: The aggregator; the method's when None.
+            params: The trained parameters; ``model.parameters()`` when None.
+            losses: Per-row losses instead of the task's (see ``train_loop``).
+
+        Returns:
+            The :class:`~mdpo.benchmarks.methods.loop.TrainLog`.
+        """
+        method, cfg, task = self.method, self.training, self.task
+        return train_loop(
+            self.forward(model, how),
+            model.parameters() if params is None else params,
+            task=task,
+            aggregator=self.aggregator if aggregator is None else aggregator,
+            preferences=preferences,
+            steps=steps,
+            seed=seed,
+            label=label,
+            lr=cfg.lr,
+            lr_schedule=cfg.lr_schedule,
+            objective=method.objective_for(task),
+            ideal_margin=cfg.ideal_margin,
+            log_every=cfg.log_every,
+            ideal=task.ideal_point() if method.ideal == "given" else None,
+            losses=losses,
+        )
+
+    def train_sampled(self, model: nn.Module, how: str) -> TrainLog:
+        """Train one model for ``steps`` steps on λ sampled per row (Panacea, prompt).
+
+        Args:
+            model: The λ-conditioned model.
+            how: How λ reaches it (``"panacea"`` or ``"prompt"``, see :meth:`forward`); also
+                the log's label.
+
+        Returns:
+            The :class:`~mdpo.benchmarks.methods.loop.TrainLog`.
+        """
+        cfg = self.training
+        return self.train(
+            model,
+            how=how,
+            preferences=sampled_preferences(
+                self.n_dims, cfg.pref_batch, seed=self.seed, vertex_prob=cfg.vertex_prob
+            ),
+            steps=cfg.steps,
+            seed=self.seed,
+            label=how,
+        )
+
+    def experts(self) -> tuple[list[nn.Module], list[TrainLog]]:
+        """The m single-dimension LoRA experts, ``steps // m`` steps each at the vertex e_i.
+
+        Returns:
+            ``(experts, logs)``, both in dimension order.
+        """
+        from mdpo.aggregators import get_aggregator
+
+        m, names = self.n_dims, self.task.dim_names
+        experts, logs = [], []
+        for i in range(m):
+            self.init("expert", i)
+            expert = self.lora()
+            logs.append(
+                self.train(
+                    expert,
+                    aggregator=get_aggregator("ls"),
+                    preferences=fixed_preferences(torch.eye(m)[i], self.training.pref_batch),
+                    steps=max(1, self.training.steps // m),
+                    seed=derive_seed(self.seed, "expert", i),
+                    label=f"expert:{names[i]}",
+                )
+            )
+            experts.append(expert.eval())
+        return experts, logs
+
+    def grid(self) -> torch.Tensor:
+        """The method's Das–Dennis grid ``[K, m]`` (``dps_partitions``)."""
+        from mdpo.preferences import preference_grid
+
+        return preference_grid(self.n_dims, self.method.grid_partitions(self.n_dims))
+
+    def members(
+        self, train_member: Callable[[nn.Module, torch.Tensor, int, int], TrainLog]
+    ) -> tuple[torch.Tensor, list[nn.Module], list[TrainLog]]:
+        """One plain LoRA per grid point, ``steps // K`` steps each.
+
+        Args:
+            train_member: ``(member, λ [m], k, steps) -> TrainLog`` trains member k at λ.
+
+        Returns:
+            ``(grid [K, m], members, logs)``.
+        """
+        grid = self.grid()
+        per_member = max(1, self.training.steps // grid.shape[0])
+        members, logs = [], []
+        for k, lam in enumerate(grid):
+            self.init("member", k)
+            member = self.lora()
+            logs.append(train_member(member, lam, k, per_member))
+            members.append(member.eval())
+        return grid, members, logs
+
+
+def build_method(method: MethodConfig, task: Any, training: TrainingConfig, seed: int) -> MethodRun:
     """Build and train ``method`` on ``task`` with one seed.
 
     Args:
@@ -100,104 +276,19 @@ def build_method(
         training: Training settings (the method's own overrides already applied or not:
             ``method.steps``/``lr``/``vertex_prob`` win).
         seed: Training seed (adapter initialisation and λ draws).
-        on_step: Progress callback, called once per optimizer step.
 
     Returns:
         A :class:`MethodRun`.
+
+    Raises:
+        ValueError: If the method's kind does not train on feature tasks.
     """
-    from mdpo.adapters import get_panacea_model
-    from mdpo.aggregators import get_aggregator
+    from mdpo.benchmarks.methods.registry import get_method
 
-    cfg = method.training_for(training)
-    m = task.n_dims
-    names = task.dim_names
-    aggregator = get_aggregator(method.aggregator, **method.aggregator_kwargs)
-    rank = cfg.rank + m
-    common = {
-        "task": task,
-        "lr": cfg.lr,
-        "lr_schedule": cfg.lr_schedule,
-        "objective": method.objective,
-        "ideal_margin": cfg.ideal_margin,
-        "log_every": cfg.log_every,
-        "on_step": on_step,
-        "ideal": task.ideal_point() if method.ideal == "given" else None,
-    }
-
-    def init(*keys: Any) -> None:
-        torch.manual_seed(derive_seed(seed, method.name, *keys) % (2**31))
-
-    if method.kind == "prompt" and method.prompt_style == "soft":
+    spec = get_method(method.kind)
+    if spec.train is None:
         raise ValueError(
-            f"method {method.name!r}: prompt_style 'soft' needs a language-model task (a soft "
-            f"prompt stands in the text), not {type(task).__name__}; use prompt_style 'text'"
+            f"method {method.name!r} has kind {method.kind!r}, which trains on language-model "
+            f"tasks only, not on {type(task).__name__}"
         )
-    if method.kind in ("panacea", "prompt"):
-        init("init")
-        if method.kind == "panacea":
-            model = get_panacea_model(
-                task.make_model(),
-                method.panacea_config(cfg.rank, m, list(task.target_modules)),
-            )
-            policy: PreferenceConditionedPolicy = PanaceaPolicy(model, m, names)
-        else:
-            model = _lora(task.make_model(), task, rank)
-            policy = PromptConditionedPolicy(model, m, names)
-        log = train_loop(
-            _batched(task, model, method.kind),
-            model.parameters(),
-            aggregator=aggregator,
-            preferences=sampled_preferences(
-                m, cfg.pref_batch, seed=seed, vertex_prob=cfg.vertex_prob
-            ),
-            steps=cfg.steps,
-            seed=seed,
-            label=method.kind,
-            **common,
-        )
-        return MethodRun(policy.eval(), [log])
-
-    if method.kind in ("rs", "mod"):
-        experts, logs = [], []
-        for i in range(m):
-            init("expert", i)
-            expert = _lora(task.make_model(), task, rank)
-            logs.append(
-                train_loop(
-                    _batched(task, expert),
-                    expert.parameters(),
-                    aggregator=get_aggregator("ls"),
-                    preferences=fixed_preferences(torch.eye(m)[i], cfg.pref_batch),
-                    steps=max(1, cfg.steps // m),
-                    seed=derive_seed(seed, "expert", i),
-                    label=f"expert:{names[i]}",
-                    **common,
-                )
-            )
-            experts.append(expert.eval())
-        if method.kind == "rs":
-            return MethodRun(RSPolicy(task.make_model().eval(), experts, names), logs)
-        return MethodRun(MODPolicy(experts, names), logs)
-
-    if method.kind == "dps":
-        grid = preference_grid(m, method.grid_partitions(m))
-        members, logs = [], []
-        per_member = max(1, cfg.steps // grid.shape[0])
-        for k, lam in enumerate(grid):
-            init("member", k)
-            member = _lora(task.make_model(), task, rank)
-            logs.append(
-                train_loop(
-                    _batched(task, member),
-                    member.parameters(),
-                    aggregator=aggregator,
-                    preferences=fixed_preferences(lam, cfg.pref_batch),
-                    steps=per_member,
-                    seed=derive_seed(seed, "member", k),
-                    label="member:" + ",".join(f"{v:.3g}" for v in lam.tolist()),
-                    **common,
-                )
-            )
-            members.append(member.eval())
-        return MethodRun(DPSPolicy(grid, members, names), logs)
-    raise ValueError(f"unknown method kind {method.kind!r}")
+    return spec.train(FeatureContext(method, task, method.training_for(training), seed))

@@ -3,26 +3,15 @@
 Every method trains through :class:`mdpo.training.MDPOTrainer` on the task's paired DPO data
 (reference log-probs precomputed, so the reference never runs during training). One
 optimizer step takes ``training.pref_batch`` pairs, each with its own λ; the budget is
-``training.steps`` such steps:
-
-- ``panacea``: one Panacea adapter (k + m singular values), λ sampled per pair
-  (``vertex_prob`` of them simplex vertices), aggregated by the method's aggregator;
-- ``rs``: m plain LoRA experts of rank k + m, expert i trained at the vertex e_i for
-  ``steps // m`` steps, souped in ΔW space (:class:`mdpo.policies.RSPolicy`);
-- ``mod``: the same experts, logits mixed by λ at every decoding step
-  (:class:`mdpo.policies.MODPolicy`; m forward passes per token at evaluation);
-- ``dps``: one plain LoRA per Das–Dennis grid point (K = 5 for m = 2, K = 6 for m = 3),
-  ``steps // K`` steps each at its fixed λ with the method's aggregator;
-- ``prompt``: one plain LoRA of rank k + m conditioned through the prompt (Rewards-in-Context
-  style): every pair's prompt starts with ``Preference weights: name=value, ...`` for its
-  sampled λ (:class:`mdpo.conditioning.PromptConditioning`), trained like Panacea (same λ
-  draws, aggregator and steps). Its DPO reference log-probs are those of the plain prompt,
-  precomputed with the data (``reference: plain``, the default where the data carry them),
-  or of the λ-annotated prompt the policy sees, computed at every step
-  (``reference: annotated``, the default on data without them, such as the ``hf`` kind).
-  With ``prompt_style: soft`` λ mixes m learned soft prompts of ``virtual_tokens`` virtual
-  tokens instead (:mod:`mdpo.soft_prompt`, each initialised from its dimension's name),
-  trained with the LoRA (an annotated reference reads the placeholders as plain tokens).
+``training.steps`` such steps. :func:`run_llm_method` looks the method's kind up in the
+registry (:mod:`mdpo.benchmarks.methods.registry`) and hands its ``train_llm`` an
+:class:`LLMContext`: the method, the task, its data, the settings and the helpers the kinds
+share (seeded initialisation, a plain LoRA of rank k + m, :func:`train_adapter` in a work
+folder, the cached single-dimension experts, a grid of per-λ members, saving). How each kind
+trains is said in its module (:mod:`~mdpo.benchmarks.methods.panacea`,
+:mod:`~mdpo.benchmarks.methods.rs`, :mod:`~mdpo.benchmarks.methods.mod`,
+:mod:`~mdpo.benchmarks.methods.dps`, :mod:`~mdpo.benchmarks.methods.prompt`,
+:mod:`~mdpo.benchmarks.methods.modpo`).
 
 RS and MOD share their experts when they are trained identically: experts are cached under
 ``<out>/cache/experts/<key>`` (key: task parameters, training settings, seed, dimension).
@@ -30,11 +19,13 @@ RS and MOD share their experts when they are trained identically: experts are ca
 **Saved runs.** Each (task, method, seed) is saved under
 ``<out>/runs/<task>/<method>/seed<k>/`` with its adapters (``save_pretrained`` format,
 safetensors) and a ``run.json`` manifest (:func:`mdpo.training.write_run_manifest`) that
-:func:`mdpo.policies.load_policy` and ``mdpo generate`` read:
+:func:`mdpo.policies.load_policy` and ``mdpo generate`` read. Its ``"method"`` is the layout
+the kind registered (:mod:`mdpo.policies.loading` describes each):
 
 - Panacea: ``"method": "panacea"``, ``"adapter_paths": {"adapter": "adapter"}``;
 - RS / MOD: ``"method": "rs"`` / ``"mod"``, ``"experts": {dim: "experts/<dim>"}``;
-- DPS: ``"method": "dps"``, ``"grid": [[λ...], ...]``, ``"adapters": ["members/<k>", ...]``;
+- DPS and MODPO: ``"method": "dps"``, ``"grid": [[λ...], ...]``,
+  ``"adapters": ["members/<k>", ...]``;
 - prompt conditioning: ``"method": "lora"``, ``"conditioning": "prompt"``,
   ``"adapter_paths": {"adapter": "adapter"}``; a soft prompt has ``"conditioning":
   "soft_prompt"`` and ``"soft_prompt": "soft_prompt.safetensors"``.
@@ -50,16 +41,25 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
 from mdpo.benchmarks.config import MethodConfig, TrainingConfig, check_run_name, output_path
+from mdpo.benchmarks.methods.builders import plain_lora
 from mdpo.benchmarks.methods.loop import TrainLog
 from mdpo.benchmarks.resume_key import resume_key
 
-__all__ = ["run_dir_for", "run_llm_method", "train_adapter"]
+__all__ = [
+    "LLMContext",
+    "LLMTrained",
+    "grid_fields",
+    "run_dir_for",
+    "run_llm_method",
+    "train_adapter",
+]
 
 
 def run_dir_for(out_dir: str | os.PathLike[str], task: str, method: str, seed: int) -> Path:
@@ -87,13 +87,6 @@ def run_dir_for(out_dir: str | os.PathLike[str], task: str, method: str, seed: i
     return output_path(out_dir, "runs", task, method, f"seed{int(seed)}")
 
 
-def _lora(task: Any, rank: int) -> Any:
-    from peft import LoraConfig, get_peft_model
-
-    config = LoraConfig(r=rank, lora_alpha=rank, target_modules=task.target_modules)
-    return get_peft_model(task.make_model(), config)
-
-
 _DYNAMICS_PREFIXES = ("probe/", "grad/", "s/", "sigma/", "shared_norm/", "pref_norm/", "lora_norm/")
 """Log keys of :mod:`mdpo.training.dynamics` kept in a :class:`TrainLog`."""
 
@@ -113,6 +106,7 @@ def train_adapter(
     conditioning: Any = None,
     label: str = "",
     workdir: str | os.PathLike[str],
+    objective: Any = None,
 ) -> TrainLog:
     """Train ``model`` (Panacea or peft LoRA) on the task's pairs with :class:`MDPOTrainer`.
 
@@ -131,6 +125,8 @@ def train_adapter(
             default (the adapter for Panacea, none for a LoRA) when None.
         label: Stored in the log.
         workdir: Trainer output folder (nothing is checkpointed there).
+        objective: The training objective; None: :class:`~mdpo.objectives.DPOObjective`
+            on the task's m label columns, with the task's β and length limit.
 
     Returns:
         A :class:`~mdpo.benchmarks.methods.loop.TrainLog`; its curve holds the logged mean
@@ -143,13 +139,14 @@ def train_adapter(
     from mdpo.training import MDPOConfig, MDPOTrainer
 
     c = task.config
-    objective = DPOObjective(
-        task.dim_names,
-        label_columns={d: d for d in task.dim_names},
-        beta=c.beta,
-        max_length=c.max_length,
-        chat_template=True,
-    )
+    if objective is None:
+        objective = DPOObjective(
+            task.dim_names,
+            label_columns={d: d for d in task.dim_names},
+            beta=c.beta,
+            max_length=c.max_length,
+            chat_template=True,
+        )
     args = MDPOConfig(
         output_dir=os.fspath(workdir),
         max_steps=steps,
@@ -214,241 +211,215 @@ def _save(model: Any, target: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _experts(
-    task: Any,
-    task_params: Any,
-    data: Any,
-    training: TrainingConfig,
-    seed: int,
-    out: Path,
-) -> tuple[list[Any], list[TrainLog], bool]:
-    """Train (or load from the shared cache) the m single-dimension LoRA experts."""
-    from peft import PeftModel
+class LLMTrained(NamedTuple):
+    """What a method kind's ``train_llm`` returns.
 
-    m = task.n_dims
-    steps = max(1, training.steps // m)
-    experts, logs, reused = [], [], True
-    for i, name in enumerate(task.dim_names):
-        key = resume_key(task_params, dataclasses.asdict(training), seed, i, steps)["key"]
-        folder = out / "cache" / "experts" / key
-        log_file = folder / "train_log.json"
-        if log_file.is_file():
-            expert = PeftModel.from_pretrained(task.make_model(), os.fspath(folder / "adapter"))
-            log = TrainLog(**json.loads(log_file.read_text(encoding="utf-8")))
-        else:
-            reused = False
-            torch.manual_seed(_seed(seed, "expert", i))
-            expert = _lora(task, training.rank + m)
-            with tempfile.TemporaryDirectory() as work:
-                log = train_adapter(
-                    expert,
-                    task,
-                    data,
-                    steps=steps,
-                    training=training,
-                    seed=_seed(seed, "expert", i),
-                    fixed_preference=torch.eye(m)[i].tolist(),
-                    label=f"expert:{name}",
-                    workdir=work,
-                )
-            _save(expert, folder / "adapter")
-            from mdpo.adapters._files import atomic_write_json
+    Attributes:
+        policy: The trained policy, in eval mode.
+        logs: One :class:`~mdpo.benchmarks.methods.loop.TrainLog` per trained unit.
+        fields: ``run.json`` fields of the saved run (paths relative to the run folder);
+            ``"method"`` defaults to the kind's registered layout.
+    """
 
-            atomic_write_json(log_file, log.to_dict())
-        experts.append(expert.eval())
-        logs.append(log)
-    return experts, logs, reused
+    policy: Any
+    logs: list[TrainLog]
+    fields: dict[str, Any]
 
 
-def _seed(seed: int, *keys: Any) -> int:
-    from mdpo.seeding import derive_seed
+@dataclasses.dataclass
+class LLMContext:
+    """What a method kind's ``train_llm`` receives on a language-model task, and helpers.
 
-    return derive_seed(seed, *keys) % (2**31)
+    Args:
+        method: The method's config.
+        task: The :class:`~mdpo.benchmarks.tasks.smollm.LLMTask`.
+        task_params: The task's params (the experts' cache key).
+        training: The training settings with the method's overrides applied.
+        seed: The training seed.
+        out: The suite's output directory (resolved).
+        run_dir: This run's folder, where the adapters and ``run.json`` are saved.
+        data: The task's paired DPO dataset.
+    """
 
+    method: MethodConfig
+    task: Any
+    task_params: Any
+    training: TrainingConfig
+    seed: int
+    out: Path
+    run_dir: Path
+    data: Any
 
-def _train(
-    method: MethodConfig,
-    task: Any,
-    task_params: Any,
-    training: TrainingConfig,
-    seed: int,
-    out: Path,
-    run_dir: Path,
-) -> tuple[Any, list[TrainLog], dict[str, Any]]:
-    """Build, train and save one method; returns (policy, logs, manifest fields)."""
-    from mdpo.adapters import get_panacea_model
-    from mdpo.policies import DPSPolicy, MODPolicy, PanaceaPolicy, RSPolicy
-    from mdpo.preferences import preference_grid
+    @property
+    def n_dims(self) -> int:
+        """Number m of dimensions."""
+        return self.task.n_dims
 
-    data = task.preference_data(os.fspath(out / "cache" / "data"))
-    m, names = task.n_dims, task.dim_names
-    if method.kind == "panacea":
-        torch.manual_seed(_seed(seed, method.name, "init"))
-        model = get_panacea_model(
-            task.make_model(),
-            method.panacea_config(training.rank, m, task.target_modules),
-        )
-        log = _train_sampled(model, method, task, data, training, seed, "panacea")
-        _save(model, run_dir / "adapter")
-        fields = {"adapter_paths": {"adapter": "adapter"}}
-        return PanaceaPolicy(model, m, names).eval(), [log], fields
-    if method.kind in ("rs", "mod"):
-        experts, logs, reused = _experts(task, task_params, data, training, seed, out)
-        paths = {name: f"experts/{name}" for name in names}
-        for name, expert in zip(names, experts):
-            _save(expert, run_dir / paths[name])
-        fields = {"adapter_paths": dict(paths), "experts": paths, "experts_reused": reused}
-        if method.kind == "rs":
-            return RSPolicy(task.make_model().eval(), experts, names), logs, fields
-        return MODPolicy(experts, names), logs, fields
-    if method.kind == "dps":
-        grid = preference_grid(m, method.grid_partitions(m))
-        per_member = max(1, training.steps // grid.shape[0])
-        members, logs, paths = [], [], []
-        for k, lam in enumerate(grid):
-            torch.manual_seed(_seed(seed, method.name, "member", k))
-            member = _lora(task, training.rank + m)
-            with tempfile.TemporaryDirectory() as work:
-                logs.append(
-                    train_adapter(
-                        member,
-                        task,
-                        data,
-                        steps=per_member,
-                        training=training,
-                        seed=_seed(seed, "member", k),
-                        aggregator=method.aggregator,
-                        aggregator_kwargs=method.aggregator_kwargs,
-                        fixed_preference=lam.tolist(),
-                        label="member:" + ",".join(f"{v:.3g}" for v in lam.tolist()),
-                        workdir=work,
-                    )
-                )
-            paths.append(f"members/{k}")
-            _save(member, run_dir / paths[-1])
-            members.append(member.eval())
-        fields = {
-            "adapter_paths": {f"member{k}": p for k, p in enumerate(paths)},
-            "grid": grid.tolist(),
-            "adapters": paths,
-        }
-        return DPSPolicy(grid, members, names), logs, fields
-    if method.kind == "prompt":
-        return _prompt(method, task, data, training, seed, run_dir)
-    raise ValueError(
-        f"method {method.name!r} has kind {method.kind!r}, which the LLM task does not train; "
-        f"allowed: {list(task.method_kinds)}"
-    )
+    def seed_for(self, *keys: Any) -> int:
+        """A 31-bit seed derived from the run's seed and ``keys``."""
+        from mdpo.seeding import derive_seed
 
+        return derive_seed(self.seed, *keys) % (2**31)
 
-def _train_sampled(
-    model: Any,
-    method: MethodConfig,
-    task: Any,
-    data: Any,
-    training: TrainingConfig,
-    seed: int,
-    label: str,
-    conditioning: Any = None,
-) -> TrainLog:
-    """Train one model on λ sampled per pair (Panacea, prompt conditioning)."""
-    with tempfile.TemporaryDirectory() as work:
-        return train_adapter(
+    def init(self, *keys: Any) -> None:
+        """Seed torch's global generator for one trained unit of this method."""
+        torch.manual_seed(self.seed_for(self.method.name, *keys))
+
+    def lora(self) -> Any:
+        """A plain LoRA of rank k + m on a fresh copy of the task's base model."""
+        task = self.task
+        return plain_lora(task.make_model(), task.target_modules, self.training.rank + task.n_dims)
+
+    def save(self, model: Any, path: str) -> str:
+        """Save ``model``'s adapter under the run folder; returns ``path`` (relative)."""
+        _save(model, self.run_dir / path)
+        return path
+
+    def train(self, model: Any, *, steps: int, seed: int, label: str, **kwargs: Any) -> TrainLog:
+        """:func:`train_adapter` on the task's data in a temporary work folder.
+
+        Args:
+            model: The model to train.
+            steps: Optimizer steps.
+            seed: Trainer seed.
+            label: Stored in the log.
+            **kwargs: Other :func:`train_adapter` arguments (``data`` overrides the task's).
+
+        Returns:
+            The :class:`~mdpo.benchmarks.methods.loop.TrainLog`.
+        """
+        data = kwargs.pop("data", self.data)
+        with tempfile.TemporaryDirectory() as work:
+            return train_adapter(
+                model,
+                self.task,
+                data,
+                steps=steps,
+                training=self.training,
+                seed=seed,
+                label=label,
+                workdir=work,
+                **kwargs,
+            )
+
+    def train_sampled(self, model: Any, label: str, conditioning: Any = None) -> TrainLog:
+        """Train one model on λ sampled per pair (Panacea, prompt conditioning)."""
+        method = self.method
+        return self.train(
             model,
-            task,
-            data,
-            steps=training.steps,
-            training=training,
-            seed=seed,
+            steps=self.training.steps,
+            seed=self.seed,
+            label=label,
             aggregator=method.aggregator,
             aggregator_kwargs=method.aggregator_kwargs,
-            vertex_prob=training.vertex_prob,
+            vertex_prob=self.training.vertex_prob,
             conditioning=conditioning,
-            label=label,
-            workdir=work,
         )
 
+    def experts(self, steps: int | None = None) -> tuple[list[Any], list[TrainLog], bool]:
+        """Train (or load from the shared cache) the m single-dimension LoRA experts.
 
-def _prompt(
-    method: MethodConfig, task: Any, data: Any, training: TrainingConfig, seed: int, run_dir: Path
-) -> tuple[Any, list[TrainLog], dict[str, Any]]:
-    """The prompt-conditioned LoRA (see the module docstring)."""
-    from mdpo.conditioning import PromptConditioning
-    from mdpo.objectives import reference_column
-    from mdpo.policies import PromptConditionedPolicy, TextCondition
+        Experts are cached under ``<out>/cache/experts/<key>`` (key: task parameters,
+        training settings, seed, dimension and steps), so that methods trained the same
+        way (RS and MOD) share them.
 
-    m, names = task.n_dims, task.dim_names
-    precomputed = [reference_column(c) for c in ("response_0", "response_1")]
-    has_plain = all(c in data.column_names for c in precomputed)
-    reference = method.reference or ("plain" if has_plain else "annotated")
-    if reference == "annotated" and has_plain:
-        data = data.remove_columns(precomputed)
-    elif reference == "plain" and not has_plain:
+        Args:
+            steps: Steps per expert; ``training.steps // m`` (at least 1) when None.
+
+        Returns:
+            ``(experts, logs, reused)``: ``reused`` is True when all came from the cache.
+        """
+        from peft import PeftModel
+
+        from mdpo.adapters._files import atomic_write_json
+
+        task, training, m = self.task, self.training, self.n_dims
+        steps = max(1, training.steps // m) if steps is None else steps
+        experts, logs, reused = [], [], True
+        for i, name in enumerate(task.dim_names):
+            key = resume_key(self.task_params, dataclasses.asdict(training), self.seed, i, steps)
+            folder = self.out / "cache" / "experts" / key["key"]
+            log_file = folder / "train_log.json"
+            if log_file.is_file():
+                expert = PeftModel.from_pretrained(task.make_model(), os.fspath(folder / "adapter"))
+                log = TrainLog(**json.loads(log_file.read_text(encoding="utf-8")))
+            else:
+                reused = False
+                torch.manual_seed(self.seed_for("expert", i))
+                expert = self.lora()
+                log = self.train(
+                    expert,
+                    steps=steps,
+                    seed=self.seed_for("expert", i),
+                    fixed_preference=torch.eye(m)[i].tolist(),
+                    label=f"expert:{name}",
+                )
+                _save(expert, folder / "adapter")
+                atomic_write_json(log_file, log.to_dict())
+            experts.append(expert.eval())
+            logs.append(log)
+        return experts, logs, reused
+
+    def members(
+        self,
+        train_member: Callable[[Any, torch.Tensor, int, int], TrainLog],
+        steps: int | None = None,
+    ) -> tuple[torch.Tensor, list[Any], list[TrainLog], list[str]]:
+        """One plain LoRA per point of the method's grid, each saved as ``members/<k>``.
+
+        Args:
+            train_member: ``(member, λ [m], k, steps) -> TrainLog`` trains member k at λ.
+            steps: The total steps of the members; ``training.steps`` when None (each gets
+                ``steps // K``, at least 1).
+
+        Returns:
+            ``(grid [K, m], members, logs, paths)``.
+        """
+        from mdpo.preferences import preference_grid
+
+        m = self.n_dims
+        grid = preference_grid(m, self.method.grid_partitions(m))
+        per_member = max(1, (self.training.steps if steps is None else steps) // grid.shape[0])
+        members, logs, paths = [], [], []
+        for k, lam in enumerate(grid):
+            self.init("member", k)
+            member = self.lora()
+            logs.append(train_member(member, lam, k, per_member))
+            paths.append(self.save(member, f"members/{k}"))
+            members.append(member.eval())
+        return grid, members, logs, paths
+
+
+def grid_fields(grid: torch.Tensor, paths: list[str]) -> dict[str, Any]:
+    """The ``run.json`` fields of a grid of per-λ adapters (the ``"dps"`` layout).
+
+    Args:
+        grid: ``[K, m]`` the members' preferences.
+        paths: The K adapter paths, relative to the run folder.
+
+    Returns:
+        ``adapter_paths``, ``grid`` and ``adapters``.
+    """
+    return {
+        "adapter_paths": {f"member{k}": p for k, p in enumerate(paths)},
+        "grid": grid.tolist(),
+        "adapters": list(paths),
+    }
+
+
+def _train(ctx: LLMContext) -> LLMTrained:
+    """Build, train and save one method through its registered ``train_llm``."""
+    from mdpo.benchmarks.methods.registry import available_methods, get_method
+
+    method = ctx.method
+    spec = get_method(method.kind)
+    if spec.train_llm is None:
         raise ValueError(
-            f"method {method.name!r}: reference 'plain' needs the reference log-probs of the "
-            f"plain prompt precomputed with the task's data (the smollm kind), which lacks "
-            f"{precomputed}; use reference: annotated"
+            f"method {method.name!r} has kind {method.kind!r}, which the LLM task does not "
+            f"train; allowed: {available_methods(language_model=True)}"
         )
-    torch.manual_seed(_seed(seed, method.name, "init"))
-    model = _lora(task, training.rank + m)
-    if method.prompt_style == "soft":
-        return _soft_prompt(method, task, data, training, seed, run_dir, model, reference)
-    log = _train_sampled(
-        model, method, task, data, training, seed, "prompt", PromptConditioning(names)
-    )
-    _save(model, run_dir / "adapter")
-    fields = {
-        "method": "lora",
-        "conditioning": "prompt",
-        "reference": reference,
-        "adapter_paths": {"adapter": "adapter"},
-    }
-    policy = PromptConditionedPolicy(model, m, names, TextCondition(names))
-    return policy.eval(), [log], fields
-
-
-def _soft_prompt(
-    method: MethodConfig,
-    task: Any,
-    data: Any,
-    training: TrainingConfig,
-    seed: int,
-    run_dir: Path,
-    model: Any,
-    reference: str,
-) -> tuple[Any, list[TrainLog], dict[str, Any]]:
-    """The LoRA with a soft prompt mixed by λ (prompts start as the dimension names)."""
-    from mdpo.conditioning import SoftPromptConditioning
-    from mdpo.policies import SoftPromptPolicy
-    from mdpo.soft_prompt import SOFT_PROMPT_FILE, SoftPrompt
-
-    soft = SoftPrompt.for_model(
-        model,
-        task.tokenizer,
-        task.n_dims,
-        method.virtual_tokens or 4,
-        init_text=task.dim_names,
-    )
-    # Registered on the model so that the optimizer trains it with the LoRA.
-    model.add_module("mdpo_soft_prompt", soft)
-    handle = soft.attach(model)
-    log = _train_sampled(
-        model, method, task, data, training, seed, "prompt", SoftPromptConditioning(soft)
-    )
-    handle.remove()
-    _save(model, run_dir / "adapter")
-    soft.save(run_dir / SOFT_PROMPT_FILE)
-    fields = {
-        "method": "lora",
-        "conditioning": "soft_prompt",
-        "reference": reference,
-        "adapter_paths": {"adapter": "adapter"},
-        "soft_prompt": SOFT_PROMPT_FILE,
-        "virtual_tokens": soft.n_tokens,
-        "placeholder": soft.placeholder,
-    }
-    policy = SoftPromptPolicy(model, soft, task.dim_names)
-    return policy.eval(), [log], fields
+    trained = spec.train_llm(ctx)
+    return trained._replace(fields={"method": spec.layout, **trained.fields})
 
 
 def run_llm_method(
@@ -488,14 +459,16 @@ def run_llm_method(
     cfg = method.training_for(training)
     run_dir = run_dir_for(out, task_name, method.name, seed)
     start = time.perf_counter()
-    policy, logs, fields = _train(method, task, task_params, cfg, seed, out, run_dir)
+    data = task.preference_data(os.fspath(out / "cache" / "data"))
+    ctx = LLMContext(method, task, task_params, cfg, seed, out, run_dir, data)
+    policy, logs, fields = _train(ctx)
     trained = time.perf_counter() - start
     write_run_manifest(
         run_dir,
         {
             "base_model": task.config.model,
             "base_model_description": task.model_description,
-            "method": method.kind,
+            "method": fields["method"],
             "method_name": method.name,
             "aggregator": method.aggregator,
             "dimension_names": task.dim_names,

@@ -10,7 +10,6 @@ losses ``[B·N, m]``, update the tracked ideal point, and minimise the aggregato
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -86,10 +85,13 @@ def fixed_preferences(preference: torch.Tensor, batch: int) -> Callable[[int], t
 def schedule_factor(lr_schedule: str, steps: int) -> Callable[[int], float]:
     """The multiplier of the base learning rate at each step, for ``LambdaLR``.
 
+    Hugging Face's schedules of the same names without warm-up
+    (``transformers.get_scheduler``), so the feature tasks and the LLM tasks (trained by
+    :class:`~mdpo.training.MDPOTrainer`, which uses them) follow the same shapes.
+
     Args:
         lr_schedule: ``"constant"`` (1), ``"linear"`` (``1 - t/steps``) or ``"cosine"``
-            (``(1 + cos(π t/steps)) / 2``), the shapes of Hugging Face's schedulers of the
-            same names without warm-up.
+            (``(1 + cos(π t/steps)) / 2``).
         steps: Total optimizer steps.
 
     Returns:
@@ -103,16 +105,18 @@ def schedule_factor(lr_schedule: str, steps: int) -> Callable[[int], float]:
         >>> [schedule_factor("linear", 4)(t) for t in range(4)]
         [1.0, 0.75, 0.5, 0.25]
     """
-    total = max(1, steps)
-    if lr_schedule == "constant":
-        return lambda t: 1.0
-    if lr_schedule == "linear":
-        return lambda t: max(0.0, 1.0 - t / total)
-    if lr_schedule == "cosine":
-        return lambda t: 0.5 * (1.0 + math.cos(math.pi * min(t, total) / total))
     from mdpo.benchmarks.config import LR_SCHEDULES
 
-    raise ValueError(f"lr_schedule must be one of {list(LR_SCHEDULES)}, got {lr_schedule!r}")
+    if lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"lr_schedule must be one of {list(LR_SCHEDULES)}, got {lr_schedule!r}")
+    from transformers import get_scheduler
+
+    # get_scheduler builds the LambdaLR of an optimizer; its multiplier is what we return.
+    holder = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    scheduler = get_scheduler(
+        lr_schedule, holder, num_warmup_steps=0, num_training_steps=max(1, steps)
+    )
+    return scheduler.lr_lambdas[0]
 
 
 def train_loop(
@@ -132,6 +136,7 @@ def train_loop(
     on_step: Callable[[int], None] | None = None,
     ideal: torch.Tensor | None = None,
     lr_schedule: str = "constant",
+    losses: Callable[..., torch.Tensor] | None = None,
 ) -> TrainLog:
     """Train ``params`` by minimising the aggregated task losses.
 
@@ -154,6 +159,8 @@ def train_loop(
             minimum of the per-λ mean losses minus ``ideal_margin``.
         lr_schedule: ``"constant"``, or ``"linear"``/``"cosine"`` decay from ``lr`` to 0
             over ``steps`` (no warm-up).
+        losses: ``(outputs [B, N, ...], *, objective, seed, step) -> [B, N, m]`` per-row
+            losses in place of ``task.losses`` (a method with its own loss, e.g. MODPO).
 
     Returns:
         A :class:`TrainLog`.
@@ -163,6 +170,7 @@ def train_loop(
     """
     from mdpo.training.ideal import IdealPointTracker
 
+    row_losses = task.losses if losses is None else losses
     params = [p for p in params if p.requires_grad]
     if not params:
         raise ValueError("train_loop got no trainable parameters")
@@ -177,16 +185,16 @@ def train_loop(
     for step in range(steps):
         lam = preferences(step)
         out = forward(lam)
-        losses = task.losses(out, objective=objective, seed=seed, step=step)
-        b, n, m = losses.shape
-        flat = losses.reshape(b * n, m)
+        values = row_losses(out, objective=objective, seed=seed, step=step)
+        b, n, m = values.shape
+        flat = values.reshape(b * n, m)
         row_prefs = lam.repeat_interleave(n, dim=0)
         z = None
         if needs_ideal and ideal is not None:
             z = ideal.to(flat.dtype) - ideal_margin
         elif needs_ideal:
             # Candidate: the best per-λ mean of each dimension in this batch.
-            tracker.update(losses.detach().mean(dim=1).min(dim=0).values[None])
+            tracker.update(values.detach().mean(dim=1).min(dim=0).values[None])
             z = tracker.value.to(flat.dtype)
         loss = aggregator.reduce(flat, row_prefs, ideal=z)
         optimizer.zero_grad(set_to_none=True)

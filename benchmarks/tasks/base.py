@@ -9,8 +9,6 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from mdpo.preferences import preference_grid
-
 __all__ = ["TrainableTask"]
 
 
@@ -89,10 +87,6 @@ class TrainableTask(abc.ABC):
         """
         with torch.no_grad():
             return self.values(policy(self.inputs())).to(torch.float64)
-
-    def dense_preferences(self, n_partitions: int) -> torch.Tensor:
-        """The Das–Dennis evaluation grid ``[K, m]`` with ``n_partitions``."""
-        return preference_grid(self.n_dims, n_partitions)
 
 
 def check_names(names: Sequence[str] | None, m: int, default: str) -> list[str]:

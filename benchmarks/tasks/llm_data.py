@@ -43,7 +43,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from mdpo.benchmarks.tasks.smollm_dimensions import _spearman, sample_responses, spread_stats
+from mdpo.benchmarks.tasks.smollm_dimensions import sample_responses, spread_stats
+from mdpo.metrics.controllability import spearman as rank_correlation
 from mdpo.scorers.base import Scorer
 from mdpo.seeding import derive_seed
 
@@ -806,4 +807,4 @@ def summarize_dimensions(dataset: Any, dims: Sequence[str]) -> dict[str, Any]:
 
 def _finite_spearman(a: np.ndarray, b: np.ndarray) -> float:
     ok = np.isfinite(a) & np.isfinite(b)
-    return _spearman(a[ok], b[ok]) if ok.sum() >= 2 else math.nan
+    return rank_correlation(a[ok], b[ok]) if ok.sum() >= 2 else math.nan

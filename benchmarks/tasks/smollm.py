@@ -377,8 +377,6 @@ class LLMTask:
 
     has_logits: ClassVar[bool] = True
     objectives: ClassVar[tuple[str, ...]] = ("dpo",)
-    method_kinds: ClassVar[tuple[str, ...]] = ("panacea", "rs", "dps", "mod", "prompt")
-    """Method kinds trained on this task (prompt conditioning is not wired for text yet)."""
     language_model: ClassVar[bool] = True
 
     def __init__(self, config: LLMTaskConfig, kind: str = "smollm", model: Any = None) -> None:
@@ -401,6 +399,13 @@ class LLMTask:
     def n_dims(self) -> int:
         """Number m of dimensions."""
         return len(self.dim_names)
+
+    @property
+    def method_kinds(self) -> tuple[str, ...]:
+        """Method kinds trained on this task: the registered kinds with a language-model trainer."""
+        from mdpo.benchmarks.methods import available_methods
+
+        return tuple(available_methods(language_model=True))
 
     @property
     def model_description(self) -> str:

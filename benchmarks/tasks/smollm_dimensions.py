@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from mdpo.metrics.controllability import spearman
 from mdpo.models.chat import SystemPrompt, encode_chats
 from mdpo.models.padding import with_padding_side
 from mdpo.scorers.base import Scorer
@@ -154,14 +155,6 @@ def spread_stats(values: np.ndarray) -> dict[str, float]:
     }
 
 
-def _spearman(a: np.ndarray, b: np.ndarray) -> float:
-    from scipy.stats import spearmanr
-
-    if np.ptp(a) == 0 or np.ptp(b) == 0:
-        return math.nan
-    return float(spearmanr(a, b).statistic)
-
-
 def measure_dimensions(
     model: Any,
     tokenizer: Any,
@@ -244,10 +237,10 @@ def measure_dimensions(
         "n_samples": n_samples,
         "empty_share": float(np.mean([not r for r in flat])),
         "cut_share": float(np.mean(tokens >= max_new_tokens - 1)),
-        "length_within": {name: _spearman(centred[name], tokens_centred) for name in named},
+        "length_within": {name: spearman(centred[name], tokens_centred) for name in named},
         "dimensions": {name: spread_stats(v) for name, v in scores.items()},
-        "spearman": {f"{a}|{b}": _spearman(scores[a], scores[b]) for a, b in pairs},
-        "spearman_within": {f"{a}|{b}": _spearman(centred[a], centred[b]) for a, b in pairs},
+        "spearman": {f"{a}|{b}": spearman(scores[a], scores[b]) for a, b in pairs},
+        "spearman_within": {f"{a}|{b}": spearman(centred[a], centred[b]) for a, b in pairs},
         "examples": [
             {"prompt": prompts[0], "response": r, **{n: float(scores[n][i]) for n in named}}
             for i, r in enumerate(responses[0])

@@ -9,16 +9,28 @@ from ._validation import ArrayLike, check_points_and_preferences
 __all__ = ["controllability"]
 
 
-def _spearman(x: np.ndarray, y: np.ndarray) -> float:
-    """Spearman's ρ of two ``[n]`` vectors (average ranks for ties); nan if either is constant."""
-    from scipy.stats import rankdata
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's ρ of two ``[n]`` vectors by ``scipy.stats.spearmanr`` (average ranks for ties).
 
-    rx = rankdata(x) - (x.size + 1) / 2
-    ry = rankdata(y) - (y.size + 1) / 2
-    denom = np.sqrt((rx**2).sum() * (ry**2).sum())
-    if denom == 0:
+    Args:
+        x: ``[n]`` values.
+        y: ``[n]`` values.
+
+    Returns:
+        ρ in [-1, 1], or nan when n < 2 or either vector is constant (a rank correlation
+        with a constant is undefined; scipy would warn and return nan).
+
+    Example:
+        >>> from mdpo.metrics.controllability import spearman
+        >>> spearman([1.0, 2.0, 3.0], [0.1, 0.5, 0.2]), spearman([1.0, 1.0], [0.0, 1.0])
+        (0.5, nan)
+    """
+    from scipy.stats import spearmanr
+
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return float("nan")
-    return float(np.clip((rx * ry).sum() / denom, -1.0, 1.0))
+    return float(np.clip(spearmanr(x, y).statistic, -1.0, 1.0))
 
 
 def controllability(points: ArrayLike, preferences: ArrayLike) -> np.ndarray:
@@ -54,4 +66,4 @@ def controllability(points: ArrayLike, preferences: ArrayLike) -> np.ndarray:
         [1.0, 1.0]
     """
     p, lam = check_points_and_preferences(points, preferences)
-    return np.array([_spearman(lam[:, i], p[:, i]) for i in range(p.shape[1])])
+    return np.array([spearman(lam[:, i], p[:, i]) for i in range(p.shape[1])])

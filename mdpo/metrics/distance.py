@@ -11,7 +11,9 @@ The definitions follow pymoo's indicators, written for maximisation. With ``A`` 
 where ``d+(a, z) = ||max(z - a, 0)||`` counts only the objectives in which ``a`` falls short
 of ``z``; IGD+ is weakly Pareto-compliant, IGD is not. All are 0 for a perfect match and
 lower is better. Euclidean norms throughout, no normalisation inside: pass normalised points
-(see :func:`mdpo.metrics.normalize_fronts`).
+(see :func:`mdpo.metrics.normalize_fronts`). The computation is moocore's (``moocore.igd``,
+``moocore.igd_plus``); these functions validate the inputs and fix the maximisation
+convention.
 """
 
 from __future__ import annotations
@@ -29,16 +31,19 @@ def _pair(points: ArrayLike, reference_front: ArrayLike) -> tuple[np.ndarray, np
     return a, z
 
 
-def _euclidean(a: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """``[n, k]`` Euclidean distances between the rows of ``a [n, m]`` and ``z [k, m]``."""
-    from scipy.spatial.distance import cdist
+def _mean_nearest(
+    points: np.ndarray, reference: np.ndarray, *, plus: bool, maximise: bool = True
+) -> float:
+    """Mean over ``reference``'s rows of the distance to the nearest row of ``points``.
 
-    return cdist(a, z, metric="euclidean")
+    moocore's IGD (``plus=False``: Euclidean) or IGD+ (``plus=True``: the shortfall
+    ``||max(reference - points, 0)||`` when maximising, ``||max(points - reference, 0)||``
+    when minimising).
+    """
+    import moocore
 
-
-def _shortfall(a: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """``[n, k]`` modified distances ``||max(z - a, 0)||`` (how far ``a`` falls short of z)."""
-    return np.sqrt((np.clip(z[None, :, :] - a[:, None, :], 0.0, None) ** 2).sum(axis=-1))
+    measure = moocore.igd_plus if plus else moocore.igd
+    return float(measure(points, reference, maximise=maximise))
 
 
 def gd(points: ArrayLike, reference_front: ArrayLike) -> float:
@@ -61,7 +66,7 @@ def gd(points: ArrayLike, reference_front: ArrayLike) -> float:
         1.0
     """
     a, z = _pair(points, reference_front)
-    return float(_euclidean(a, z).min(axis=1).mean())
+    return _mean_nearest(z, a, plus=False)
 
 
 def igd(points: ArrayLike, reference_front: ArrayLike) -> float:
@@ -84,7 +89,7 @@ def igd(points: ArrayLike, reference_front: ArrayLike) -> float:
         3.0
     """
     a, z = _pair(points, reference_front)
-    return float(_euclidean(a, z).min(axis=0).mean())
+    return _mean_nearest(a, z, plus=False)
 
 
 def gd_plus(points: ArrayLike, reference_front: ArrayLike) -> float:
@@ -108,7 +113,9 @@ def gd_plus(points: ArrayLike, reference_front: ArrayLike) -> float:
         1.0
     """
     a, z = _pair(points, reference_front)
-    return float(_shortfall(a, z).min(axis=1).mean())
+    # The shortfall of a point a to z, ||max(z - a, 0)||, is moocore's minimising IGD+
+    # distance with z as the points and a as the reference.
+    return _mean_nearest(z, a, plus=True, maximise=False)
 
 
 def igd_plus(points: ArrayLike, reference_front: ArrayLike) -> float:
@@ -132,4 +139,4 @@ def igd_plus(points: ArrayLike, reference_front: ArrayLike) -> float:
         1.0
     """
     a, z = _pair(points, reference_front)
-    return float(_shortfall(a, z).min(axis=0).mean())
+    return _mean_nearest(a, z, plus=True)

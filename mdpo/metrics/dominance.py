@@ -1,4 +1,4 @@
-"""Pareto dominance in maximisation space."""
+"""Pareto dominance in maximisation space (computed by ``moocore.is_nondominated``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ import numpy as np
 from ._validation import ArrayLike, check_points
 
 __all__ = ["non_dominated"]
-
-# Rows compared at once; bounds the temporary [chunk, n, m] comparison arrays.
-_CHUNK_ELEMENTS = 2**22
 
 
 def non_dominated(points: ArrayLike) -> np.ndarray:
@@ -34,13 +31,10 @@ def non_dominated(points: ArrayLike) -> np.ndarray:
         >>> non_dominated([[1, 0], [0, 1], [0.5, 0.5], [0.2, 0.2], [0, 1]]).tolist()
         [True, True, True, False, True]
     """
+    import moocore
+
     p = check_points(points)
-    n, m = p.shape
-    mask = np.ones(n, dtype=bool)
-    chunk = max(1, _CHUNK_ELEMENTS // max(1, n * m))
-    for start in range(0, n, chunk):
-        block = p[start : start + chunk, None, :]  # [c, 1, m]: the points being tested
-        geq = (p[None, :, :] >= block).all(axis=-1)  # [c, n]: other >= tested everywhere
-        gt = (p[None, :, :] > block).any(axis=-1)  # [c, n]: other > tested somewhere
-        mask[start : start + chunk] = ~(geq & gt).any(axis=1)
-    return mask
+    if p.shape[0] == 0:
+        return np.ones(0, dtype=bool)
+    # keep_weakly: duplicates of a non-dominated point are all kept.
+    return np.asarray(moocore.is_nondominated(p, maximise=True, keep_weakly=True), dtype=bool)

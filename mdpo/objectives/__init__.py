@@ -1,7 +1,8 @@
-"""Per-dimension objectives (SFT, DPO, RLHF) returning LossOutput, and MultiObjective.
+"""Per-dimension objectives (SFT, DPO, RLHF, MODPO) returning LossOutput, and MultiObjective.
 
 Pure losses over log-probs: :func:`dpo_loss`, :func:`sft_loss`, :func:`rlhf_loss` (RLOO
-with a per-token KL) and :func:`exact_rlhf_loss` (finite action sets). Objectives take raw
+with a per-token KL), :func:`exact_rlhf_loss` (finite action sets) and :func:`modpo_loss`
+(DPO with a margin from other dimensions' rewards). Objectives take raw
 dataset rows and return a :class:`LossOutput` ``(losses [B, m], mask [B, m], metrics)``
 whose values are −Ĵ_i and whose gradients are the estimators'. :class:`MultiObjective`
 composes different kinds per dimension with stateless per-row draws.
@@ -10,6 +11,7 @@ composes different kinds per dimension with stateless per-row draws.
 from .base import Objective, check_dim_names, reference_policy
 from .dpo import DPOObjective, reference_column
 from .losses import dpo_loss, exact_rlhf_loss, rlhf_loss, sft_loss
+from .modpo import MODPOObjective, modpo_loss, reward_column, target_dimension
 from .multi import Component, MultiObjective
 from .normalization import FixedScale, RunningScale, ScaleNormalizer, make_normalizer
 from .output import LossOutput, value_with_gradient
@@ -21,6 +23,7 @@ __all__ = [
     "DPOObjective",
     "FixedScale",
     "LossOutput",
+    "MODPOObjective",
     "MultiObjective",
     "Objective",
     "RLHFObjective",
@@ -31,10 +34,13 @@ __all__ = [
     "dpo_loss",
     "exact_rlhf_loss",
     "make_normalizer",
+    "modpo_loss",
     "prompt_text",
     "reference_column",
     "reference_policy",
+    "reward_column",
     "rlhf_loss",
     "sft_loss",
+    "target_dimension",
     "value_with_gradient",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -228,8 +229,7 @@ class DPOObjective(Objective):
         self.collator.tokenizer = tokenizer
         batch = self.collator(rows)
         kept = batch["kept"]
-        n = len(kept)
-        if n == 0:
+        if len(kept) == 0:
             return self._no_signal(B, "dropped")
         policy, _ = self._policy_logps(model, batch, preferences[kept].repeat(2, 1), conditioning)
         device = policy.device
@@ -238,23 +238,80 @@ class DPOObjective(Objective):
             ref, _ = self._reference_logps(model, batch, self.ref_model)
         ref = ref.to(device=device, dtype=policy.dtype)
         labels = self._labels(examples, device)[kept.to(device)]  # [n, m]
-        second = labels == 1
-        pc = torch.where(second, policy[n:, None], policy[:n, None])
-        pr = torch.where(second, policy[:n, None], policy[n:, None])
-        rc = torch.where(second, ref[n:, None], ref[:n, None])
-        rr = torch.where(second, ref[:n, None], ref[n:, None])
-        has = labels >= 0
-        loss = dpo_loss(pc, pr, rc, rr, beta=self.beta, label_smoothing=self.label_smoothing)
-        loss = torch.where(has, loss, 0.0)
-        margins = (self.beta * ((pc - rc) - (pr - rr))).detach()
+        pairs = PairLogps(kept, policy, ref, labels)
+        loss, margins, has, row_preferences = self._pair_losses(pairs, examples, preferences)
         metrics = _dpo_metrics(dims, loss.detach(), margins, has)
-        metrics[f"dpo/{'+'.join(dims)}/dropped"] = torch.tensor(float(B - n))
+        metrics[f"dpo/{'+'.join(dims)}/dropped"] = torch.tensor(float(B - len(kept)))
         return LossOutput(
             losses=scatter_rows(loss, kept, B),
             mask=scatter_rows(has, kept, B),
             metrics=metrics,
-            preferences=None,
+            preferences=row_preferences,
         )
+
+    def _pair_losses(
+        self,
+        pairs: PairLogps,
+        examples: Sequence[Mapping[str, Any]],
+        preferences: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """The losses of the n kept pairs (the hook a DPO variant overrides).
+
+        Args:
+            pairs: The kept pairs' log-probs and labels.
+            examples: The ``B`` rows of the batch.
+            preferences: ``[B, m]`` λ per row.
+
+        Returns:
+            ``(loss [n, m], margins [n, m], has [n, m], preferences [B, m] or None)``: the
+            losses (0 where ``has`` is False), the detached margins inside the sigmoid, the
+            signal mask, and the λ rows the output's aggregation should use (None: the rows').
+        """
+        pc, pr, rc, rr = pairs.chosen_rejected()
+        has = pairs.labels >= 0
+        loss = dpo_loss(pc, pr, rc, rr, beta=self.beta, label_smoothing=self.label_smoothing)
+        loss = torch.where(has, loss, 0.0)
+        margins = (self.beta * ((pc - rc) - (pr - rr))).detach()
+        return loss, margins, has, None
+
+
+@dataclass
+class PairLogps:
+    """Sequence log-probs of the n kept pairs of a batch, both responses.
+
+    Attributes:
+        kept: ``[n]`` the kept rows' indices in the batch.
+        policy: ``[2n]`` policy log-probs: the n first responses, then the n second.
+        reference: ``[2n]`` reference log-probs, in the same order.
+        labels: ``[n, m]`` the better response's index per dimension (-1: no label).
+    """
+
+    kept: torch.Tensor
+    policy: torch.Tensor
+    reference: torch.Tensor
+    labels: torch.Tensor
+
+    def chosen_rejected(
+        self, labels: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Policy and reference log-probs of the chosen and rejected response by ``labels``.
+
+        Args:
+            labels: ``[n, c]`` labels to pick by; :attr:`labels` when None.
+
+        Returns:
+            ``(policy chosen, policy rejected, reference chosen, reference rejected)``,
+            each ``[n, c]``.
+        """
+        labels = self.labels if labels is None else labels
+        n = len(self.kept)
+        second = labels == 1
+        first_or_second = []
+        for values in (self.policy, self.reference):
+            first_or_second.append(torch.where(second, values[n:, None], values[:n, None]))
+            first_or_second.append(torch.where(second, values[:n, None], values[n:, None]))
+        pc, pr, rc, rr = first_or_second
+        return pc, pr, rc, rr
 
 
 def _dpo_metrics(

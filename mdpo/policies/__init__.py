@@ -2,7 +2,15 @@
 
 from .base import PreferenceConditionedPolicy
 from .dps import DPSPolicy
-from .loading import POLICY_METHODS, RunManifest, load_policy, read_run_manifest
+from .loading import (
+    POLICY_METHODS,
+    PolicyLoader,
+    RunManifest,
+    load_policy,
+    policy_layouts,
+    read_run_manifest,
+    register_policy_loader,
+)
 from .mod import MODPolicy
 from .panacea import PanaceaPolicy
 from .prompt_conditioned import (
@@ -19,6 +27,7 @@ __all__ = [
     "DPSPolicy",
     "MODPolicy",
     "PanaceaPolicy",
+    "PolicyLoader",
     "PreferenceConditionedPolicy",
     "PromptConditionedPolicy",
     "RSPolicy",
@@ -27,6 +36,8 @@ __all__ = [
     "TextCondition",
     "append_preference",
     "load_policy",
+    "policy_layouts",
     "preference_prompt",
     "read_run_manifest",
+    "register_policy_loader",
 ]

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,13 +66,22 @@ from .prompt_conditioned import TextCondition
 __all__ = [
     "POLICY_METHODS",
     "RUN_FORMAT_VERSION",
+    "PolicyLoader",
     "RunManifest",
     "load_policy",
+    "policy_layouts",
     "read_run_manifest",
+    "register_policy_loader",
 ]
 
 POLICY_METHODS = ("panacea", "lora", "rs", "dps", "mod")
-"""The ``method`` values :func:`load_policy` understands."""
+"""The built-in ``method`` values (layouts) :func:`load_policy` understands; with those added
+by :func:`register_policy_loader`, :func:`policy_layouts`."""
+
+PolicyLoader = Callable[["RunManifest", torch.dtype, Any], tuple[PreferenceConditionedPolicy, Any]]
+"""``(manifest, dtype, device) -> (policy, tokenizer)``: rebuilds one layout's policy."""
+
+_LOADERS: dict[str, PolicyLoader] = {}
 
 _MANIFEST = "run.json"
 _WEIGHTS = "adapter_model.safetensors"
@@ -95,7 +104,7 @@ class RunManifest:
         run_dir: The run folder.
         data: The raw manifest mapping.
         base_model: ``"smollm2"`` or a model folder.
-        method: One of :data:`POLICY_METHODS`.
+        method: One of :func:`policy_layouts`.
         dim_names: The m dimension names.
     """
 
@@ -126,8 +135,8 @@ class RunManifest:
             raise ValueError(f"{where}: base_model must be a non-empty str, got {base!r}")
         self.base_model: str = base
         method = data["method"]
-        if method not in POLICY_METHODS:
-            raise ValueError(f"{where}: method must be one of {POLICY_METHODS}, got {method!r}")
+        if method not in _LOADERS:
+            raise ValueError(f"{where}: method must be one of {tuple(_LOADERS)}, got {method!r}")
         self.method: str = method
         names = data["dimension_names"]
         if (
@@ -309,15 +318,51 @@ def load_policy(
         dtype = getattr(torch, name, None) if isinstance(name, str) else None
         if not isinstance(dtype, torch.dtype):
             raise ValueError(f"{manifest.run_dir}: unknown model dtype {name!r}")
-    builder = {
-        "panacea": _panacea,
-        "lora": _lora,
-        "rs": _rs,
-        "dps": _dps,
-        "mod": _mod,
-    }[manifest.method]
-    policy, tokenizer = builder(manifest, dtype, device)
+    policy, tokenizer = _LOADERS[manifest.method](manifest, dtype, device)
     return policy.eval(), tokenizer
+
+
+def policy_layouts() -> list[str]:
+    """The ``run.json`` ``method`` values :func:`load_policy` reads, in registration order.
+
+    Example:
+        >>> from mdpo.policies import policy_layouts
+        >>> policy_layouts()
+        ['panacea', 'lora', 'rs', 'dps', 'mod']
+    """
+    return list(_LOADERS)
+
+
+def register_policy_loader(
+    method: str, loader: PolicyLoader, *, overwrite: bool = False
+) -> PolicyLoader:
+    """Teach :func:`load_policy` a new ``run.json`` ``method`` (a saved-run layout).
+
+    Args:
+        method: The manifest's ``method`` value.
+        loader: ``(manifest, dtype, device) -> (policy, tokenizer)``; the manifest is a
+            validated :class:`RunManifest` (its ``adapter_dir`` and ``file`` resolve paths
+            safely inside the run folder).
+        overwrite: Replace an existing loader of ``method`` instead of refusing.
+
+    Returns:
+        ``loader``.
+
+    Raises:
+        TypeError: If ``method`` is not a non-empty str or ``loader`` is not callable.
+        ValueError: If ``method`` already has another loader and ``overwrite`` is False.
+    """
+    if not isinstance(method, str) or not method:
+        raise TypeError(f"method must be a non-empty str, got {method!r}")
+    if not callable(loader):
+        raise TypeError(f"loader must be callable, got {loader!r}")
+    if method in _LOADERS and not overwrite and _LOADERS[method] is not loader:
+        raise ValueError(
+            f"a policy loader is already registered for method {method!r}; pass "
+            "overwrite=True to replace it"
+        )
+    _LOADERS[method] = loader
+    return loader
 
 
 def _base(manifest: RunManifest, dtype: torch.dtype, device: Any) -> tuple[nn.Module, Any]:
@@ -485,3 +530,8 @@ def _dps(manifest: RunManifest, dtype: torch.dtype, device: Any) -> tuple[Any, A
     model = _peft(base, adapters)
     views = [_AdapterView(model, str(i)) for i in range(len(adapters))]
     return DPSPolicy(lam, views, manifest.dim_names), tokenizer
+
+
+for _method, _loader in zip(POLICY_METHODS, (_panacea, _lora, _rs, _dps, _mod)):
+    register_policy_loader(_method, _loader)
+del _method, _loader

@@ -156,18 +156,7 @@ def _adapt(model: Any, cfg: TrainRunConfig, m: int) -> Any:
     if cfg.method == "panacea":
         from mdpo.adapters import PanaceaConfig, get_panacea_model
 
-        kwargs: dict[str, Any] = {
-            "r": spec.r,
-            "n_dims": m,
-            "target_modules": spec.target_modules,
-            "lora_alpha": spec.lora_alpha,
-            "lora_dropout": spec.lora_dropout,
-        }
-        if spec.init_scale is not None:
-            kwargs["init_scale"] = spec.init_scale
-        if spec.init is not None:
-            kwargs["init"] = spec.init
-        return get_panacea_model(model, PanaceaConfig(**kwargs))
+        return get_panacea_model(model, PanaceaConfig(**spec.panacea_kwargs(m)))
     from peft import LoraConfig, get_peft_model
 
     from mdpo.adapters import default_target_modules
@@ -176,7 +165,7 @@ def _adapt(model: Any, cfg: TrainRunConfig, m: int) -> Any:
     lora = LoraConfig(
         r=spec.r,
         lora_alpha=spec.lora_alpha if spec.lora_alpha is not None else spec.r,
-        lora_dropout=spec.lora_dropout,
+        lora_dropout=spec.lora_dropout if spec.lora_dropout is not None else 0.0,
         target_modules=targets,
     )
     return get_peft_model(model, lora)

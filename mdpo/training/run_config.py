@@ -127,27 +127,68 @@ class DimensionSpec:
             _check_mapping(f"dimensions[{self.name!r}].label_columns", self.label_columns)
 
 
-@dataclasses.dataclass
-class AdapterSpec:
-    """The adapter: :class:`mdpo.adapters.PanaceaConfig` fields, or a peft LoRA's.
+_FROM_DIMENSIONS = ("n_dims",)
+"""PanaceaConfig fields a run config does not take: they come from its dimensions."""
 
-    ``n_dims`` comes from the dimensions. For ``method: lora``, ``r`` is the LoRA rank.
+_LORA_FIELDS = ("r", "target_modules", "lora_alpha", "lora_dropout")
+"""The adapter fields ``method: lora`` reads (the others are Panacea's own)."""
+
+
+def _adapter_spec() -> type:
+    """:class:`AdapterSpec`: one optional field per :class:`~mdpo.adapters.PanaceaConfig` field.
+
+    Derived from PanaceaConfig's dataclass fields, so a field added there is accepted in
+    ``adapter:`` at once. Every field defaults to None (PanaceaConfig's own default) except
+    ``r``, ``mdpo train``'s rank 8 (also the LoRA rank of ``method: lora``).
+    """
+    from mdpo.adapters.config import PanaceaConfig
+
+    fields: list[Any] = []
+    for f in dataclasses.fields(PanaceaConfig):
+        if f.name in _FROM_DIMENSIONS:
+            continue
+        if f.name == "r":
+            fields.append(("r", "int", dataclasses.field(default=8)))
+        else:
+            kind = f.type if "None" in str(f.type) else f"{f.type} | None"
+            fields.append((f.name, kind, dataclasses.field(default=None)))
+
+    def panacea_kwargs(self: Any, n_dims: int) -> dict[str, Any]:
+        """The :class:`~mdpo.adapters.PanaceaConfig` arguments: the fields set, and ``n_dims``.
+
+        Args:
+            n_dims: The number m of dimensions.
+
+        Returns:
+            Keyword arguments (unset fields are left to PanaceaConfig's defaults).
+        """
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {"n_dims": n_dims, **{k: v for k, v in values.items() if v is not None}}
+
+    doc = """The adapter: every :class:`mdpo.adapters.PanaceaConfig` field but ``n_dims``.
+
+    ``n_dims`` comes from the dimensions. Unset fields (None) take PanaceaConfig's defaults,
+    except ``r``, 8 by default. For ``method: lora`` the fields ``r`` (the LoRA rank),
+    ``target_modules``, ``lora_alpha`` (None: ``r``) and ``lora_dropout`` apply; the
+    Panacea-only ones are refused there.
 
     Args:
         r: Panacea's k (learned singular values) or the LoRA rank.
         target_modules: Module names or a regex; None = every attention and MLP linear.
-        lora_alpha: Scale numerator (None: scaling 1).
+        lora_alpha: Scale numerator (None: a scaling of 1).
         lora_dropout: Dropout on the adapter input.
         init_scale: Panacea only: std of U and V at init (``init: svd``).
-        init: Panacea only: ``svd`` or ``lora`` (see :class:`mdpo.adapters.PanaceaConfig`).
+        init: Panacea only: ``svd`` or ``lora``.
+        pref_rank: Panacea only: singular vectors per preference dimension.
     """
+    return dataclasses.make_dataclass(
+        "AdapterSpec",
+        fields,
+        namespace={"__doc__": doc, "__module__": __name__, "panacea_kwargs": panacea_kwargs},
+    )
 
-    r: int = 8
-    target_modules: list[str] | str | None = None
-    lora_alpha: float | None = None
-    lora_dropout: float = 0.0
-    init_scale: float | None = None
-    init: str | None = None
+
+AdapterSpec = _adapter_spec()
 
 
 @dataclasses.dataclass
@@ -208,6 +249,28 @@ class TrainRunConfig:
                 )
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise TypeError(f"seed must be an int, got {self.seed!r}")
+        self._check_adapter()
+
+    def _check_adapter(self) -> None:
+        """Validate ``adapter`` now (PanaceaConfig's checks), not when the model is built."""
+        spec = self.adapter
+        if self.method == "lora":
+            extra = [
+                f.name
+                for f in dataclasses.fields(spec)
+                if f.name not in _LORA_FIELDS and getattr(spec, f.name) is not None
+            ]
+            if extra:
+                raise ValueError(
+                    f"adapter fields {extra} apply to method 'panacea' only; method 'lora' "
+                    f"reads {list(_LORA_FIELDS)}"
+                )
+        from mdpo.adapters.config import PanaceaConfig
+
+        try:
+            PanaceaConfig(**spec.panacea_kwargs(len(self.dim_names)))
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"adapter: {err}") from None
 
     @property
     def dim_names(self) -> list[str]:

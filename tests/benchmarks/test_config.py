@@ -28,7 +28,7 @@ def test_builtin_suites_load():
     assert [t.name for t in quick.tasks] == ["bandit2", "bandit3", "zdt2"]
     assert quick.seeds == [0, 1, 2]
     kinds = {m.kind for m in quick.methods}
-    assert kinds == {"panacea", "rs", "dps", "mod"}
+    assert kinds == {"panacea", "rs", "dps", "mod", "modpo"}
     ten = load_suite("bandit10")
     assert ten.tasks[0].params["n_dims"] == 10
     dps = next(m for m in ten.methods if m.kind == "dps")

@@ -314,3 +314,28 @@ def test_tuning_table_rescores_stored_answers_with_the_judges(suite_run, capsys)
     table = sweep_table(rows)
     assert table.count("\n") == len(rows) + 1 and "| HV (judges) |" in table
     assert "stored answers to 2 of 3 prompts" in capsys.readouterr().err
+
+
+def test_modpo_trains_margin_experts_then_its_grid_saves_and_loads(tiny_lm_dir, tmp_path):
+    from mdpo.policies import DPSPolicy, load_policy
+
+    methods = "methods:\n  - {{name: modpo, kind: modpo, dps_partitions: 2}}\n"
+    suite = SUITE.split("methods:")[0].replace("name: tinyllm", "name: tinymodpo") + methods
+    cfg = tmp_path / "suite.yaml"
+    cfg.write_text(textwrap.dedent(suite.format(model=tiny_lm_dir)), encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["bench", "run", str(cfg), "--out", str(out), "--no-progress"]) == 0
+    assert json.loads((out / "failures.json").read_text()) == {}
+    results = json.loads((out / "results.json").read_text())
+    part = results["tasks"]["llm2"]["methods"]["modpo"]["seeds"]["0"]
+    # Equal compute: 2 margin experts x (6 // 2) // 2 = 1 step, 3 members x (6 - 2) // 3 = 1.
+    assert [log["steps"] for log in part["logs"]] == [1, 1, 1, 1, 1]
+    assert [log["label"] for log in part["logs"]][:2] == ["expert:concise", "expert:verbose"]
+    assert len(part["front"]["points"]) == 3  # evaluated on its grid only
+    run_dir = run_dir_for(out, "llm2", "modpo", 0)
+    manifest = json.loads((run_dir / "run.json").read_text())
+    assert manifest["method"] == "dps" and manifest["method_kind"] == "modpo"
+    assert manifest["grid"] == [[0.0, 1.0], [0.5, 0.5], [1.0, 0.0]]
+    assert manifest["margin_experts"] == {"steps": 1, "reused": False}
+    policy, _ = load_policy(run_dir)
+    assert isinstance(policy, DPSPolicy) and policy.supports([0.5, 0.5])

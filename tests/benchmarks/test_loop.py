@@ -54,3 +54,24 @@ def test_adam_steps_follow_the_schedule():
 def test_unknown_schedule_is_refused():
     with pytest.raises(ValueError, match=r"lr_schedule must be one of \['constant', 'linear'"):
         schedule_factor("warmup", 4)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "linear", "cosine"])
+def test_schedules_are_hugging_faces_and_equal_the_closed_forms(schedule):
+    """The feature tasks' schedules are transformers' (as the LLM tasks'), shapes as documented."""
+    from transformers import get_scheduler
+
+    closed = {
+        "constant": lambda t, n: 1.0,
+        "linear": lambda t, n: 1.0 - t / n,
+        "cosine": lambda t, n: 0.5 * (1.0 + math.cos(math.pi * t / n)),
+    }[schedule]
+    for steps in (1, 4, 7, 80, 133):
+        w = torch.nn.Parameter(torch.zeros(1))
+        hf = get_scheduler(
+            schedule, torch.optim.SGD([w], lr=1.0), num_warmup_steps=0, num_training_steps=steps
+        )
+        ours = schedule_factor(schedule, steps)
+        for t in range(steps):
+            assert ours(t) == hf.lr_lambdas[0](t)
+            assert ours(t) == pytest.approx(closed(t, steps), rel=1e-14, abs=1e-15)

@@ -17,17 +17,40 @@ PAIRED = [
 LABELS = {"helpful": "better", "harmless": "safer"}
 
 
+CHAT = [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]
+# (validator, valid rows, the same rows with one thing broken)
+VALIDATION_CASES = {
+    "paired": (
+        lambda ds: validate_paired_dpo(ds, LABELS),
+        PAIRED,
+        [PAIRED[0], dict(PAIRED[1], better=2)],
+    ),
+    "dpo": (
+        validate_dpo,
+        [{"prompt": "Q", "chosen": "a", "rejected": "b"}],
+        [{"prompt": "Q", "chosen": "a", "rejected": 3}],
+    ),
+    "sft": (
+        validate_sft,
+        [{"prompt": "Q", "completion": "a"}],
+        [{"prompt": "Q", "completion": 3}],
+    ),
+    "sft-messages": (validate_sft, [{"messages": CHAT}], [{"messages": "Q"}]),
+    "prompts": (validate_prompts, [{"prompt": CHAT[:1]}], [{"prompt": 5}]),
+}
+
+
 @pytest.mark.parametrize("as_dataset", [False, True])
-def test_valid_data_passes(as_dataset):
+@pytest.mark.parametrize("case", list(VALIDATION_CASES))
+def test_valid_data_passes_and_the_same_data_broken_does_not(as_dataset, case):
+    validate, valid, broken = VALIDATION_CASES[case]
+
     def wrap(rows):
         return datasets.Dataset.from_list(rows) if as_dataset else rows
 
-    validate_paired_dpo(wrap(PAIRED), LABELS)
-    validate_dpo(wrap([{"prompt": "Q", "chosen": "a", "rejected": "b"}]))
-    validate_sft(wrap([{"prompt": "Q", "completion": "a"}]))
-    chat = [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]
-    validate_sft(wrap([{"messages": chat}]))
-    validate_prompts(wrap([{"prompt": chat[:1]}]))
+    assert validate(wrap(valid)) is None
+    with pytest.raises(ValueError, match="must hold|must be"):
+        validate(wrap(broken))
 
 
 @pytest.mark.parametrize("as_dataset", [False, True])

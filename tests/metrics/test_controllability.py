@@ -87,3 +87,23 @@ def test_inner_product_validation():
         inner_product([[1.0, 0.0]], [[1.0, 0.0]], reduction="sum")
     with pytest.raises(ValueError, match=r"preferences must be non-negative"):
         inner_product([[1.0, 0.0]], [[1.5, -0.5]])
+
+
+def test_spearman_by_scipy_equals_the_rank_formula():
+    """The delegated ρ equals Pearson's r of the average ranks (the formula it replaced)."""
+    from scipy.stats import rankdata
+
+    from mdpo.metrics.controllability import spearman
+
+    rng = np.random.default_rng(0)
+    for n in (2, 3, 7, 40):
+        for ties in (False, True):
+            x = rng.integers(0, 3, n).astype(float) if ties else rng.normal(size=n)
+            y = rng.normal(size=n)
+            if np.ptp(x) == 0:
+                assert np.isnan(spearman(x, y))
+                continue
+            rx, ry = rankdata(x) - (n + 1) / 2, rankdata(y) - (n + 1) / 2
+            expected = (rx * ry).sum() / np.sqrt((rx**2).sum() * (ry**2).sum())
+            assert spearman(x, y) == pytest.approx(expected, abs=1e-14)
+    assert np.isnan(spearman([1.0], [2.0])) and np.isnan(spearman([1.0, 2.0], [3.0, 3.0]))

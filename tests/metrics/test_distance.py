@@ -67,3 +67,23 @@ def test_validation(fn):
         fn([[0.0, 0.0]], np.empty((0, 2)))
     with pytest.raises(ValueError, match=r"reference_front must be finite"):
         fn([[0.0, 0.0]], [[np.nan, 0.0]])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_moocore_values_equal_the_definitions(seed):
+    """GD, IGD, GD+ and IGD+ as moocore computes them equal the module docstring's formulas."""
+    rng = np.random.default_rng(seed)
+    m = 2 + seed % 3
+    points = rng.normal(size=(7 + seed, m))
+    front = np.round(rng.normal(size=(11, m)), 1)  # ties with the points' coordinates too
+    points[0] = front[0]
+    euclid = np.sqrt(((points[:, None] - front[None]) ** 2).sum(-1))  # [n, k]
+    short = np.sqrt((np.clip(front[None] - points[:, None], 0, None) ** 2).sum(-1))
+    expected = {
+        gd: euclid.min(1).mean(),
+        igd: euclid.min(0).mean(),
+        gd_plus: short.min(1).mean(),
+        igd_plus: short.min(0).mean(),
+    }
+    for fn, value in expected.items():
+        assert fn(points, front) == pytest.approx(value, rel=1e-13, abs=1e-15)

@@ -8,25 +8,15 @@ import pytest
 import torch
 
 from mdpo.benchmarks.config import MethodConfig, TrainingConfig
+from mdpo.benchmarks.methods import available_methods, get_method
 from mdpo.benchmarks.methods.builders import build_method
 from mdpo.benchmarks.tasks.bandit import BanditTask
-from mdpo.policies import (
-    DPSPolicy,
-    MODPolicy,
-    PanaceaPolicy,
-    PreferenceConditionedPolicy,
-    PromptConditionedPolicy,
-    RSPolicy,
-)
+from mdpo.policies import MODPolicy, PreferenceConditionedPolicy, PromptConditionedPolicy
 
-KINDS = ("panacea", "rs", "dps", "mod", "prompt")
-CLASSES = {
-    "panacea": PanaceaPolicy,
-    "rs": RSPolicy,
-    "dps": DPSPolicy,
-    "mod": MODPolicy,
-    "prompt": PromptConditionedPolicy,
-}
+KINDS = tuple(available_methods(language_model=False))
+"""Every registered method kind that trains on the bandit."""
+CLASSES = {kind: get_method(kind).policy for kind in KINDS}
+CONTINUOUS = [kind for kind in KINDS if not get_method(kind).grid]
 
 
 @pytest.fixture(scope="module")
@@ -99,15 +89,16 @@ def test_forward_before_any_preference_raises(task, kind):
         fresh(task.inputs())
 
 
-def test_dps_supports_only_its_grid(policies):
-    dps = policies["dps"]
+@pytest.mark.parametrize("kind", [kind for kind in KINDS if get_method(kind).grid])
+def test_grid_methods_support_only_their_grid(policies, kind):
+    dps = policies[kind]
     assert dps.supported_preferences.shape == (5, 2)  # Das–Dennis, K = 5 for m = 2
     assert dps.supports([0.25, 0.75]) and not dps.supports([0.3, 0.7])
     with pytest.raises(ValueError, match="supports only its 5 grid preferences"):
         dps.set_preference([0.3, 0.7])
 
 
-@pytest.mark.parametrize("kind", ["panacea", "rs", "mod", "prompt"])
+@pytest.mark.parametrize("kind", CONTINUOUS)
 def test_continuous_policies_support_any_preference(policies, kind):
     assert policies[kind].supported_preferences is None
     assert policies[kind].supports([0.123, 0.877])

@@ -1,0 +1,73 @@
+"""``kind: dps``: discrete policy solutions, one plain LoRA per Das–Dennis grid point.
+
+Member k is a LoRA of rank k + m trained at its fixed λ_k on the method's aggregator for
+``steps // K`` steps (equal compute; K = 5 for m = 2, 6 for m = 3 by default,
+``dps_partitions``). The policy (:class:`mdpo.policies.DPSPolicy`) supports only its K
+preferences, so the runner evaluates it on its grid and compares the others with it there.
+The saved run has ``"method": "dps"``, ``"grid"`` and ``"adapters"``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from mdpo.benchmarks.methods.builders import FeatureContext, MethodRun, member_label
+from mdpo.benchmarks.methods.llm import LLMContext, LLMTrained, grid_fields
+from mdpo.benchmarks.methods.loop import TrainLog, fixed_preferences
+from mdpo.benchmarks.methods.registry import MethodSpec
+from mdpo.policies import DPSPolicy
+from mdpo.seeding import derive_seed
+
+__all__ = ["SPEC"]
+
+
+def train(ctx: FeatureContext) -> MethodRun:
+    """Train one LoRA per grid point on a feature task."""
+
+    def member(model: Any, lam: torch.Tensor, k: int, steps: int) -> TrainLog:
+        return ctx.train(
+            model,
+            preferences=fixed_preferences(lam, ctx.training.pref_batch),
+            steps=steps,
+            seed=derive_seed(ctx.seed, "member", k),
+            label=member_label(lam),
+        )
+
+    grid, members, logs = ctx.members(member)
+    return MethodRun(DPSPolicy(grid, members, ctx.task.dim_names), logs)
+
+
+def train_llm(ctx: LLMContext) -> LLMTrained:
+    """Train and save one LoRA per grid point on a language-model task."""
+    method = ctx.method
+
+    def member(model: Any, lam: torch.Tensor, k: int, steps: int) -> TrainLog:
+        return ctx.train(
+            model,
+            steps=steps,
+            seed=ctx.seed_for("member", k),
+            aggregator=method.aggregator,
+            aggregator_kwargs=method.aggregator_kwargs,
+            fixed_preference=lam.tolist(),
+            label=member_label(lam),
+        )
+
+    grid, members, logs, paths = ctx.members(member)
+    return LLMTrained(DPSPolicy(grid, members, ctx.task.dim_names), logs, grid_fields(grid, paths))
+
+
+def _linear(method: Any) -> bool:
+    return method.aggregator == "ls"
+
+
+SPEC = MethodSpec(
+    policy=DPSPolicy,
+    train=train,
+    train_llm=train_llm,
+    layout="dps",
+    grid=True,
+    grid_optimum=_linear,
+    summary="DPS: one LoRA per Das–Dennis grid point, trained at its λ",
+)
