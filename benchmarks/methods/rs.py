@@ -45,10 +45,15 @@ def saved_experts(ctx: LLMContext) -> tuple[list[Any], list[TrainLog], dict[str,
 
 
 def train_llm(ctx: LLMContext) -> LLMTrained:
-    """Train (or reuse) and save the m experts of a language-model task, and soup them."""
+    """Train (or reuse) and save the m experts of a language-model task, and soup them.
+
+    The soup is evaluated unmerged (:func:`mdpo.adapters.unmerged_soup`): every (λ, prompt)
+    row shares the generate batches, as for Panacea, instead of one call per λ.
+    """
     experts, logs, fields = saved_experts(ctx)
-    policy = RSPolicy(ctx.task.make_model().eval(), experts, ctx.task.dim_names)
-    return LLMTrained(policy, logs, fields)
+    model = ctx.task.make_model().eval()
+    policy = RSPolicy(model, experts, ctx.task.dim_names, mode="unmerged")
+    return LLMTrained(policy, logs, {**fields, "soup": "unmerged"})
 
 
 SPEC = MethodSpec(

@@ -31,7 +31,9 @@ The multi-adapter methods, whose runs the benchmark saves, add:
 
 - ``"rs"`` and ``"mod"``: ``"experts": {dimension name: adapter path}``, one plain peft LoRA
   expert per dimension, keys exactly ``dimension_names``. RS interpolates them in weight
-  space; MOD mixes their logits at every decoding step.
+  space (``"soup": "unmerged"`` loads the per-row, batched soup the benchmark evaluates;
+  ``"merged"``, the default, writes one λ's soup into the weights); MOD mixes their logits at
+  every decoding step.
 - ``"dps"``: ``"grid": [[λ_1, ..., λ_m], ...]`` (K distinct preferences) and
   ``"adapters": [path, ...]`` (K plain peft LoRA adapters, in the grid's order).
 
@@ -493,8 +495,15 @@ def _rs(manifest: RunManifest, dtype: torch.dtype, device: Any) -> tuple[Any, An
     from .rewarded_soups import RSPolicy
 
     experts = _experts(manifest)
+    mode = manifest.data.get("soup", "merged")
+    if mode not in ("merged", "unmerged"):
+        raise ValueError(
+            f"{os.fspath(manifest.run_dir / _MANIFEST)}: soup must be 'merged' or 'unmerged', "
+            f"got {mode!r}"
+        )
     base, tokenizer = _base(manifest, dtype, device)
-    return RSPolicy(base, [os.fspath(p) for p in experts], manifest.dim_names), tokenizer
+    paths = [os.fspath(p) for p in experts]
+    return RSPolicy(base, paths, manifest.dim_names, mode=mode), tokenizer
 
 
 def _mod(manifest: RunManifest, dtype: torch.dtype, device: Any) -> tuple[Any, Any]:

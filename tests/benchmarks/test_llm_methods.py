@@ -12,6 +12,7 @@ import torch
 from mdpo.benchmarks.config import load_suite
 from mdpo.benchmarks.methods.llm import run_dir_for
 from mdpo.cli.main import main
+from mdpo.policies import load_policy
 
 SUITE = """
 name: tinyllm
@@ -231,6 +232,16 @@ def test_rs_and_mod_share_experts_and_a_rerun_resumes(suite_run, capsys):
         == {"concise": "experts/concise", "verbose": "experts/verbose"}
     )
     assert mod["experts_reused"] is True
+    # RS is evaluated (and reloads) as the unmerged, batched soup; MOD mixes logits.
+    assert rs["soup"] == "unmerged" and "soup" not in mod
+    policy, _ = load_policy(run_dir_for(out, "llm2", "rs", 0))
+    assert policy.batched and policy.mode == "unmerged"
+    (run_dir_for(out, "llm2", "rs", 0) / "run.json").write_text(json.dumps({**rs, "soup": "x"}))
+    try:
+        with pytest.raises(ValueError, match="soup must be 'merged' or 'unmerged', got 'x'"):
+            load_policy(run_dir_for(out, "llm2", "rs", 0))
+    finally:
+        (run_dir_for(out, "llm2", "rs", 0) / "run.json").write_text(json.dumps(rs))
     for dim in ("concise", "verbose"):
         a = run_dir_for(out, "llm2", "rs", 0) / "experts" / dim / "adapter_model.safetensors"
         b = run_dir_for(out, "llm2", "mod", 0) / "experts" / dim / "adapter_model.safetensors"
