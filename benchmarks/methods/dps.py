@@ -55,7 +55,10 @@ def train_llm(ctx: LLMContext) -> LLMTrained:
         )
 
     grid, members, logs, paths = ctx.members(member)
-    return LLMTrained(DPSPolicy(grid, members, ctx.task.dim_names), logs, grid_fields(grid, paths))
+    # Evaluated unmerged: the members' LoRAs on one base, each row at its grid point, so the
+    # (λ, prompt) rows share generate batches as for Panacea and RS.
+    policy = DPSPolicy.unmerged(grid, ctx.task.make_model().eval(), members, ctx.task.dim_names)
+    return LLMTrained(policy, logs, {**grid_fields(grid, paths), "soup": "unmerged"})
 
 
 def _linear(method: Any) -> bool:

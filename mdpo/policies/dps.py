@@ -60,6 +60,40 @@ class DPSPolicy(PreferenceConditionedPolicy):
         self._grid = grid
         self._members = list(members)
         self._active = 0
+        self._soup: Any = None
+
+    @classmethod
+    def unmerged(
+        cls,
+        preferences: torch.Tensor,
+        base: nn.Module,
+        experts: Sequence[Any],
+        dim_names: Sequence[str] | None = None,
+    ) -> DPSPolicy:
+        """A DPS policy whose K members are plain LoRA experts of one base, batched per row.
+
+        The experts are injected into ``base`` as one per-row soup
+        (:func:`mdpo.adapters.unmerged_soup`) whose weight vector is one-hot on the row's
+        grid point, so rows at different grid preferences share one forward pass (the policy
+        is ``batched``) and each equals its member alone up to floating-point rounding.
+
+        Args:
+            preferences: ``[K, m]`` distinct grid preferences.
+            base: The plain base model (the experts' layers are injected into it).
+            experts: K LoRA experts, in any form :func:`mdpo.adapters.load_lora_expert`
+                accepts, in the grid's order.
+            dim_names: Dimension names.
+
+        Raises:
+            ValueError: As the constructor, or if the experts adapt different modules.
+        """
+        from mdpo.adapters import unmerged_soup
+
+        soup = unmerged_soup(base, experts)
+        policy = cls(preferences, [soup] * len(experts), dim_names)
+        policy._soup = soup
+        policy.batched = True
+        return policy
 
     @property
     def supported_preferences(self) -> torch.Tensor:
@@ -77,10 +111,17 @@ class DPSPolicy(PreferenceConditionedPolicy):
         return self._members[self._active]
 
     def modules(self) -> list[nn.Module]:
-        """All K members."""
-        return list(self._members)
+        """All K members (the one soup model when unmerged)."""
+        return list({id(m): m for m in self._members}.values())
 
     def _apply_preference(self, preference: torch.Tensor) -> None:
+        if self._soup is not None:
+            rows = preference.reshape(-1, self.n_dims)
+            onehot = torch.zeros(rows.shape[0], self._grid.shape[0])
+            for b, row in enumerate(rows):
+                onehot[b, self._support_index(row) or 0] = 1.0
+            self._soup.set_preference(onehot if preference.dim() == 2 else onehot[0])
+            return
         index = self._support_index(preference)
         self._active = 0 if index is None else index
 

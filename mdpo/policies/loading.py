@@ -35,7 +35,9 @@ The multi-adapter methods, whose runs the benchmark saves, add:
   ``"merged"``, the default, writes one λ's soup into the weights); MOD mixes their logits at
   every decoding step.
 - ``"dps"``: ``"grid": [[λ_1, ..., λ_m], ...]`` (K distinct preferences) and
-  ``"adapters": [path, ...]`` (K plain peft LoRA adapters, in the grid's order).
+  ``"adapters": [path, ...]`` (K plain peft LoRA adapters, in the grid's order);
+  ``"soup": "unmerged"`` loads them on one base, batched per row
+  (:meth:`~mdpo.policies.DPSPolicy.unmerged`).
 
 For example::
 
@@ -491,16 +493,22 @@ def _experts(manifest: RunManifest) -> list[Path]:
     return [manifest.adapter_dir(experts[n], f"experts.{n}") for n in manifest.dim_names]
 
 
-def _rs(manifest: RunManifest, dtype: torch.dtype, device: Any) -> tuple[Any, Any]:
-    from .rewarded_soups import RSPolicy
-
-    experts = _experts(manifest)
+def _soup_mode(manifest: RunManifest) -> str:
+    """The manifest's ``soup``: ``"merged"`` (default) or ``"unmerged"`` (per-row, batched)."""
     mode = manifest.data.get("soup", "merged")
     if mode not in ("merged", "unmerged"):
         raise ValueError(
             f"{os.fspath(manifest.run_dir / _MANIFEST)}: soup must be 'merged' or 'unmerged', "
             f"got {mode!r}"
         )
+    return mode
+
+
+def _rs(manifest: RunManifest, dtype: torch.dtype, device: Any) -> tuple[Any, Any]:
+    from .rewarded_soups import RSPolicy
+
+    experts = _experts(manifest)
+    mode = _soup_mode(manifest)
     base, tokenizer = _base(manifest, dtype, device)
     paths = [os.fspath(p) for p in experts]
     return RSPolicy(base, paths, manifest.dim_names, mode=mode), tokenizer
@@ -535,7 +543,11 @@ def _dps(manifest: RunManifest, dtype: torch.dtype, device: Any) -> tuple[Any, A
     except (ValueError, TypeError) as err:
         raise ValueError(f"{where}: {err}") from None
     adapters = [manifest.adapter_dir(p, f"adapters[{i}]") for i, p in enumerate(paths)]
+    mode = _soup_mode(manifest)
     base, tokenizer = _base(manifest, dtype, device)
+    if mode == "unmerged":
+        experts = [os.fspath(p) for p in adapters]
+        return DPSPolicy.unmerged(lam, base, experts, manifest.dim_names), tokenizer
     model = _peft(base, adapters)
     views = [_AdapterView(model, str(i)) for i in range(len(adapters))]
     return DPSPolicy(lam, views, manifest.dim_names), tokenizer

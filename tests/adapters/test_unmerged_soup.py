@@ -88,3 +88,22 @@ def test_refusals(experts):
     other = _expert(3, targets=("k_proj",))
     with pytest.raises(ValueError, match="expert 1 does not adapt the same modules"):
         unmerged_soup(tiny_causal_lm(), [experts[0], other])
+
+
+def test_dps_unmerged_batches_grid_points_like_its_members(experts):
+    from mdpo.policies import DPSPolicy
+
+    grid = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    members = DPSPolicy(grid, list(experts))
+    batched = DPSPolicy.unmerged(grid, tiny_causal_lm(), experts)
+    assert batched.batched and not members.batched
+    rows = grid[[0, 1, 1, 0]]
+    ids = IDS[:1].expand(4, -1)
+    together = _logits(batched, rows, ids)
+    for i, lam in enumerate(rows):
+        alone = _logits(members, lam, ids[:1])[0]  # the peft member itself
+        torch.testing.assert_close(together[i], alone, atol=2e-5, rtol=1e-4)
+    assert not torch.allclose(together[0], together[1], atol=1e-3)
+    with pytest.raises(ValueError, match="is not supported by DPSPolicy"):
+        batched.set_preference(torch.tensor([[0.5, 0.5]]))
+    assert len(batched.modules()) == 1  # one soup model, not K copies

@@ -199,6 +199,9 @@ def test_each_saved_run_loads_back_and_reproduces_its_answers(suite_run, tiny_lm
         assert [r.answers[:2] for r in evals] == examples["answers"]
     dps = json.loads((run_dir_for(out, "llm2", "dps", 0) / "run.json").read_text())
     assert dps["grid"] == [[0.0, 1.0], [1.0, 0.0]] and dps["adapters"] == ["members/0", "members/1"]
+    # DPS is evaluated (and reloads) with its members batched per row on one base.
+    assert dps["soup"] == "unmerged"
+    assert load_policy(run_dir_for(out, "llm2", "dps", 0))[0].batched
 
 
 def test_prompt_conditioning_trains_on_annotated_prompts_with_either_reference(suite_run):
