@@ -178,6 +178,26 @@ class RunManifest:
             node = node[part]
         return node
 
+    def _inside(self, path: Any, field: str, *, allow_root: bool, what: str) -> Path:
+        """``path`` of the manifest field ``field`` resolved inside the run folder.
+
+        Raises:
+            ValueError: If the path is not a relative str or escapes the run folder (the
+                message says ``what`` must stay inside it).
+        """
+        where = os.fspath(self.run_dir / _MANIFEST)
+        if not isinstance(path, str) or not path or os.path.isabs(path):
+            raise ValueError(
+                f"{where}: {field} must be a path relative to the run folder, got {path!r}"
+            )
+        target = resolve_inside(self.run_dir, path, allow_root=allow_root)
+        if target is None:
+            raise ValueError(
+                f"{where}: {field} = {path!r} escapes the run folder {os.fspath(self.run_dir)!r}; "
+                f"{what} must stay inside it"
+            )
+        return target
+
     def adapter_dir(self, path: Any, field: str) -> Path:
         """Resolve an adapter path of the manifest inside the run folder.
 
@@ -194,16 +214,7 @@ class RunManifest:
                 folder lacks its config or safetensors weights.
         """
         where = os.fspath(self.run_dir / _MANIFEST)
-        if not isinstance(path, str) or not path or os.path.isabs(path):
-            raise ValueError(
-                f"{where}: {field} must be a path relative to the run folder, got {path!r}"
-            )
-        target = resolve_inside(self.run_dir, path, allow_root=True)
-        if target is None:
-            raise ValueError(
-                f"{where}: {field} = {path!r} escapes the run folder {os.fspath(self.run_dir)!r}; "
-                "adapter paths must stay inside it"
-            )
+        target = self._inside(path, field, allow_root=True, what="adapter paths")
         if not (target / "adapter_config.json").is_file():
             raise ValueError(
                 f"{where}: {field} = {path!r} is not an adapter folder (no adapter_config.json "
@@ -230,18 +241,12 @@ class RunManifest:
             ValueError: If the path is not a relative str, escapes the run folder, or is not
                 a file.
         """
-        where = os.fspath(self.run_dir / _MANIFEST)
-        if not isinstance(path, str) or not path or os.path.isabs(path):
-            raise ValueError(
-                f"{where}: {field} must be a path relative to the run folder, got {path!r}"
-            )
-        target = resolve_inside(self.run_dir, path)
-        if target is None:
-            raise ValueError(
-                f"{where}: {field} = {path!r} escapes the run folder {os.fspath(self.run_dir)!r}"
-            )
+        target = self._inside(path, field, allow_root=False, what="file paths")
         if not target.is_file():
-            raise ValueError(f"{where}: {field} = {path!r} is not a file in the run folder")
+            raise ValueError(
+                f"{os.fspath(self.run_dir / _MANIFEST)}: {field} = {path!r} is not a file in "
+                "the run folder"
+            )
         return target
 
 
