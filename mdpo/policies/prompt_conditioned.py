@@ -76,7 +76,21 @@ class TextCondition:
     def __init__(self, dim_names: Sequence[str]) -> None:
         from mdpo.conditioning import PromptConditioning
 
-        self._conditioning = PromptConditioning(dim_names)
+        self._conditioning: Any = PromptConditioning(dim_names)
+
+    @classmethod
+    def of(cls, conditioning: Any) -> TextCondition:
+        """The text side (``format_prompts``) of another :class:`mdpo.conditioning.Conditioning`.
+
+        Args:
+            conditioning: E.g. a :class:`mdpo.conditioning.SoftPromptConditioning`.
+
+        Returns:
+            A condition with the same λ broadcasting (``[m]`` for all prompts, or ``[B, m]``).
+        """
+        condition = cls.__new__(cls)
+        condition._conditioning = conditioning
+        return condition
 
     def __call__(self, prompts: Sequence[Any], preference: torch.Tensor) -> list[Any]:
         """The prompts rewritten for λ (``[m]`` for all, or ``[B, m]`` one per prompt)."""
@@ -186,12 +200,7 @@ class SoftPromptPolicy(PromptConditionedPolicy):
     ) -> None:
         from mdpo.conditioning import SoftPromptConditioning
 
-        conditioning = SoftPromptConditioning(soft_prompt)
-
-        def write(prompts: Any, preference: torch.Tensor) -> list[Any]:
-            rows = preference if preference.dim() == 2 else preference.expand(len(prompts), -1)
-            return conditioning.format_prompts(list(prompts), rows)
-
+        write = TextCondition.of(SoftPromptConditioning(soft_prompt))
         super().__init__(model, soft_prompt.n_dims, dim_names, write)
         self.soft_prompt = soft_prompt
         self._hook = soft_prompt.attach(model)
