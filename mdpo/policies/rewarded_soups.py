@@ -58,6 +58,15 @@ class RSPolicy(PreferenceConditionedPolicy):
         super().__init__(len(experts), dim_names)
         self.mode = mode
         self.batched = mode == "unmerged"
+        self._model = model
+        self._cached_key: tuple[float, ...] | None = None
+        self._experts: list[LoraExpert] = []
+        self._base: dict[str, torch.Tensor] = {}
+        self._soup = None
+        if self.batched:
+            # The soup copies the experts' factors into its own layers: no snapshot needed.
+            self._soup = unmerged_soup(model, experts)
+            return
         loaded = [load_lora_expert(e) for e in experts]
         # Snapshot the factors: a peft expert may keep training after the policy is built.
         self._experts = [
@@ -67,14 +76,10 @@ class RSPolicy(PreferenceConditionedPolicy):
             )
             for e in loaded
         ]
-        self._model = model
         self._base = {
             name: model.get_submodule(name).weight.detach().clone()
             for name in self._experts[0].factors
-            if not self.batched
         }
-        self._soup = unmerged_soup(model, self._experts) if self.batched else None
-        self._cached_key: tuple[float, ...] | None = None
 
     @property
     def model(self) -> nn.Module:
