@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mdpo.cli._args import bounded
+from mdpo.cli._args import bounded, parsed
 
 __all__ = ["add_parser", "run"]
 
@@ -20,12 +20,9 @@ _POSITIVE = bounded(int, 1, "an integer >= 1")
 
 
 def _scorer(text: str) -> tuple[str, dict[str, Any]]:
-    from mdpo.benchmarks.run_eval import parse_scorer
+    from mdpo.benchmarks.run_eval import parse_scorer  # only when the option is given
 
-    try:
-        return parse_scorer(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
+    return parse_scorer(text)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -51,7 +48,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--scorer",
         action="append",
-        type=_scorer,
+        type=parsed(_scorer),
         required=True,
         metavar="DIM=SCORER[:k=v,...]",
         help="the scorer of one dimension, e.g. concise=length:unit=tokens,sign=-1 (repeat)",

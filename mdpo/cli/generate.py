@@ -30,7 +30,7 @@ from typing import Any
 
 import torch
 
-from mdpo.cli._args import bounded
+from mdpo.cli._args import bounded, parsed
 from mdpo.cli._device import check_device
 
 __all__ = [
@@ -322,13 +322,6 @@ def _format_lambda(lam: Sequence[float]) -> str:
     return "(" + ", ".join(f"{v:.3g}" for v in lam) + ")"
 
 
-def _preference_arg(text: str) -> list[float] | dict[str, float]:
-    try:
-        return parse_preference(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-
-
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``generate`` subcommand.
 
@@ -355,7 +348,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     choice.add_argument(
         "--preference",
         action="append",
-        type=_preference_arg,
+        type=parsed(parse_preference),
         metavar="W1,W2,...|NAME=W,...",
         help=(
             "comma-separated non-negative weights, one per dimension, or by name "
