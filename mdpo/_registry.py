@@ -72,13 +72,7 @@ class Registry(Generic[T]):
         self._builtin: set[str] = set()
 
     def key(self, name: Any) -> str:
-        """The key of ``name``.
-
-        Args:
-            name: A name as a user gives it.
-
-        Returns:
-            The normalised key.
+        """``name``, as a user gives it, normalised to its key.
 
         Raises:
             TypeError: If ``name`` is not a str.

@@ -72,16 +72,10 @@ def gd(points: ArrayLike, reference_front: ArrayLike) -> float:
 def igd(points: ArrayLike, reference_front: ArrayLike) -> float:
     """Inverted generational distance: mean distance from each front point to the points.
 
-    Args:
-        points: ``[n, m]`` points (maximisation), ``n >= 1``.
-        reference_front: ``[k, m]`` reference front, ``k >= 1``.
+    Takes and refuses the same inputs as :func:`gd`.
 
     Returns:
         IGD as a Python float (lower is better).
-
-    Raises:
-        TypeError: If an input is not numeric.
-        ValueError: If an input is empty, not 2-D, holds NaN/inf, or the m's differ.
 
     Example:
         >>> from mdpo.metrics import igd
@@ -95,17 +89,11 @@ def igd(points: ArrayLike, reference_front: ArrayLike) -> float:
 def gd_plus(points: ArrayLike, reference_front: ArrayLike) -> float:
     """GD+: mean over the points of the shortfall to the nearest front point.
 
-    Args:
-        points: ``[n, m]`` points (maximisation), ``n >= 1``.
-        reference_front: ``[k, m]`` reference front, ``k >= 1``.
+    Takes and refuses the same inputs as :func:`gd`.
 
     Returns:
         GD+ as a Python float (lower is better; 0 when every point weakly dominates some
         front point).
-
-    Raises:
-        TypeError: If an input is not numeric.
-        ValueError: If an input is empty, not 2-D, holds NaN/inf, or the m's differ.
 
     Example:
         >>> from mdpo.metrics import gd_plus
@@ -121,17 +109,11 @@ def gd_plus(points: ArrayLike, reference_front: ArrayLike) -> float:
 def igd_plus(points: ArrayLike, reference_front: ArrayLike) -> float:
     """IGD+: mean over the front points of the smallest shortfall of any point.
 
-    Args:
-        points: ``[n, m]`` points (maximisation), ``n >= 1``.
-        reference_front: ``[k, m]`` reference front, ``k >= 1``.
+    Takes and refuses the same inputs as :func:`gd`.
 
     Returns:
         IGD+ as a Python float (lower is better; 0 when every front point is weakly
         dominated by some point).
-
-    Raises:
-        TypeError: If an input is not numeric.
-        ValueError: If an input is empty, not 2-D, holds NaN/inf, or the m's differ.
 
     Example:
         >>> from mdpo.metrics import igd_plus

@@ -163,11 +163,7 @@ class RunManifest:
         return target
 
     def file(self, path: Any, field: str) -> Path:
-        """Resolve a file path of the manifest inside the run folder.
-
-        Args:
-            path: The relative path as written in the manifest.
-            field: The manifest field it came from (for messages).
+        """Resolve the file ``path`` of the manifest field ``field`` inside the run folder.
 
         Returns:
             The file.
