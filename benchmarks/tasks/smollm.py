@@ -42,7 +42,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from mdpo.benchmarks.config import _check_float, _check_int
+from mdpo.benchmarks.config.checks import check_float_setting, check_int_setting
 from mdpo.benchmarks.tasks.degeneracy import degeneracy, distinct_bigram_ratio
 
 __all__ = [
@@ -223,29 +223,29 @@ class LLMTaskConfig:
             "n_samples",
             "data_max_new_tokens",
         ):
-            _check_int(name, getattr(self, name), 2 if name == "n_samples" else 1)
+            check_int_setting(name, getattr(self, name), 2 if name == "n_samples" else 1)
         for name in ("max_new_tokens", "gen_batch_size", "max_length", "repeat_min_words"):
-            _check_int(name, getattr(self, name), 1)
+            check_int_setting(name, getattr(self, name), 1)
         for name in ("data_seed", "decode_seed", "example_prompts"):
-            _check_int(name, getattr(self, name), 0)
-        _check_int("bootstrap_samples", self.bootstrap_samples, 10)
+            check_int_setting(name, getattr(self, name), 0)
+        check_int_setting("bootstrap_samples", self.bootstrap_samples, 10)
         if self.data_systems is not None:
             from mdpo.benchmarks.tasks.llm_data import _check_systems
 
             self.data_systems = _check_systems(self.data_systems, "data_systems")
-        _check_float("data_temperature", self.data_temperature, 1e-6)
-        _check_float("temperature", self.temperature, 1e-6)
-        _check_float("data_top_p", self.data_top_p, 1e-6, 1.0)
-        _check_float("top_p", self.top_p, 1e-6, 1.0)
-        _check_float("beta", self.beta, 1e-9)
-        _check_float("repeat_threshold", self.repeat_threshold, 0.0, 1.0)
+        check_float_setting("data_temperature", self.data_temperature, 1e-6)
+        check_float_setting("temperature", self.temperature, 1e-6)
+        check_float_setting("data_top_p", self.data_top_p, 1e-6, 1.0)
+        check_float_setting("top_p", self.top_p, 1e-6, 1.0)
+        check_float_setting("beta", self.beta, 1e-9)
+        check_float_setting("repeat_threshold", self.repeat_threshold, 0.0, 1.0)
         for name in ("greedy", "batch_preferences"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
         tol = self.tie_tolerance
         values = tol.values() if isinstance(tol, Mapping) else [tol]
         for v in values:
-            _check_float("tie_tolerance", v, 0.0)
+            check_float_setting("tie_tolerance", v, 0.0)
         if self.device not in (None, "cpu", "cuda") and not str(self.device).startswith("cuda:"):
             raise ValueError(f"device must be 'cpu', 'cuda[:k]' or null, got {self.device!r}")
         if self.hf is not None and not isinstance(self.hf, Mapping):
