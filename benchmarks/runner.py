@@ -567,15 +567,16 @@ def _ceiling(task: Any, partitions: int, nf: Any, truth: Any) -> dict[str, Any] 
 
 
 def _capacity(task: Any, parts: dict[str, Any], suite: SuiteConfig, nf: Any) -> dict[str, Any]:
-    """Bandit only: the gap between each member of a grid method and π*_λ at its λ.
+    """The gap between each member of a grid method and π*_λ at its λ, where the task knows π*_λ.
 
-    For the grid methods whose members target the linear scalarisation's optimum
+    Only on a task that declares :attr:`~mdpo.benchmarks.tasks.base.TrainableTask.has_optimum`
+    (the bandit), for the grid methods whose members target the linear scalarisation's optimum
     (:attr:`~mdpo.benchmarks.methods.registry.MethodSpec.grid_optimum`: DPS with ``ls``,
     MODPO).
     """
-    from mdpo.benchmarks.tasks.bandit import BanditTask
+    from mdpo.benchmarks.tasks.base import TrainableTask
 
-    if not isinstance(task, BanditTask):
+    if not (isinstance(task, TrainableTask) and task.has_optimum):
         return {}
     out: dict[str, Any] = {}
     for method in suite.methods:
@@ -587,7 +588,7 @@ def _capacity(task: Any, parts: dict[str, Any], suite: SuiteConfig, nf: Any) -> 
         for part in parts[method.name].values():
             pts = torch.tensor(part["front"]["points"], dtype=torch.float64)
             prefs = torch.tensor(part["front"]["preferences"], dtype=torch.float64)
-            best = torch.stack([task.values(task.optimal_logits(lam)) for lam in prefs])
+            best = torch.stack([task.optimal_values(lam) for lam in prefs])
             shortfall = (best - pts) / torch.as_tensor(nf.scale)
             gaps.append(float(shortfall.abs().max()))
         out[method.name] = {

@@ -38,11 +38,12 @@ import dataclasses
 import math
 import types
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 
 from mdpo.benchmarks.config.checks import check_float_setting, check_int_setting
+from mdpo.benchmarks.tasks.base import LanguageModelTask, PointEval
 from mdpo.benchmarks.tasks.degeneracy import degeneracy, distinct_bigram_ratio
 
 __all__ = [
@@ -290,28 +291,6 @@ def _default_judges(dims: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str
     return out
 
 
-@dataclasses.dataclass
-class PointEval:
-    """What the evaluation at one λ measured.
-
-    Attributes:
-        values: Mean score per dimension ``[m]`` (the front point, maximised).
-        per_prompt: Scores per eval prompt ``[P, m]``.
-        kl: Mean sequence log-ratio ``log π(y|x) − log π_ref(y|x)`` of the answers (nats).
-        degeneracy: :func:`degeneracy` of the answers.
-        answers: The ``P`` answers.
-        judged: Independent judges' scores per eval prompt ``[P, j]`` (one column per
-            judged dimension, in dimension order), or None without judges.
-    """
-
-    values: torch.Tensor
-    per_prompt: torch.Tensor
-    kl: float
-    degeneracy: dict[str, float]
-    answers: list[str]
-    judged: torch.Tensor | None = None
-
-
 def bootstrap_interval(
     per_prompt: torch.Tensor, *, samples: int = 1000, confidence: float = 0.95, seed: int = 0
 ) -> dict[str, list[float]]:
@@ -356,7 +335,7 @@ class _LogitsView:
         return types.SimpleNamespace(logits=getattr(out, "logits", out))
 
 
-class LLMTask:
+class LLMTask(LanguageModelTask):
     """A real-LLM task: DPO pairs scored along m dimensions, evaluated by decoding.
 
     Args:
@@ -375,10 +354,6 @@ class LLMTask:
         (['relevance', 'concise'], 2, True)
     """
 
-    has_logits: ClassVar[bool] = True
-    objectives: ClassVar[tuple[str, ...]] = ("dpo",)
-    language_model: ClassVar[bool] = True
-
     def __init__(self, config: LLMTaskConfig, kind: str = "smollm", model: Any = None) -> None:
         if kind not in ("smollm", "hf"):
             raise ValueError(f"kind must be 'smollm' or 'hf', got {kind!r}")
@@ -396,11 +371,6 @@ class LLMTask:
         self.data_summary: dict[str, Any] | None = None
 
     @property
-    def n_dims(self) -> int:
-        """Number m of dimensions."""
-        return len(self.dim_names)
-
-    @property
     def method_kinds(self) -> tuple[str, ...]:
         """Method kinds trained on this task: the registered kinds with a language-model trainer."""
         from mdpo.benchmarks.methods import available_methods
@@ -415,14 +385,6 @@ class LLMTask:
         if self.config.model_description:
             return self.config.model_description
         return SMOLLM2_DESCRIPTION if is_smollm2_name(self.config.model) else self.config.model
-
-    def true_front(self, n: int) -> None:
-        """No true front is known for an LLM task."""
-        return None
-
-    def ideal_point(self) -> None:
-        """No exact ideal point is known for an LLM task."""
-        return None
 
     # ------------------------------------------------------------------ model and data
     @property
@@ -737,10 +699,6 @@ class LLMTask:
             )
             for j in range(prefs.shape[0])
         ]
-
-    def objective_values(self, policy: Any) -> torch.Tensor:
-        """Mean scores ``[m]`` of the policy's answers at its current λ (the Task protocol)."""
-        return self.evaluate_point(policy).values
 
     # ------------------------------------------------------------------ results
     def summarize_parts(
