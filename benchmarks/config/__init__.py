@@ -27,7 +27,7 @@ from typing import Any
 from mdpo.benchmarks.config.checks import check_run_name, output_path
 from mdpo.benchmarks.config.method import MethodConfig
 from mdpo.benchmarks.config.suite import SuiteConfig, builtin_suites, load_suite, suite_summaries
-from mdpo.benchmarks.config.task import TASK_KINDS, TaskConfig
+from mdpo.benchmarks.config.task import TaskConfig
 from mdpo.benchmarks.config.training import LR_SCHEDULES, TrainingConfig
 
 __all__ = [
@@ -45,16 +45,25 @@ __all__ = [
     "suite_summaries",
 ]
 
+TASK_KINDS: tuple[str, ...]
+"""Task kinds a suite may name: the kinds registered in :mod:`mdpo.benchmarks.tasks`
+(read from the registry on each access, so a kind registered later is included)."""
+
 METHOD_KINDS: tuple[str, ...]
 """Method kinds a suite may name: the kinds registered in :mod:`mdpo.benchmarks.methods`
 (read from the registry on each access, so a kind registered later is included)."""
 
 
 def __getattr__(name: str) -> Any:
-    """``METHOD_KINDS``, read from the method registry when asked.
+    """``TASK_KINDS`` and ``METHOD_KINDS``, read from their registries when asked.
 
-    The method modules import this package, so the registry is read lazily, not at import.
+    The task and method modules import this package, so the registries are read lazily, not
+    at import.
     """
+    if name == "TASK_KINDS":
+        from mdpo.benchmarks.tasks import available_tasks
+
+        return tuple(available_tasks())
     if name == "METHOD_KINDS":
         from mdpo.benchmarks.methods import available_methods
 

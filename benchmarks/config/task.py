@@ -7,18 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from mdpo._grid import check_grid_size
-from mdpo.benchmarks.config.checks import (
-    build_dataclass,
-    check_int_setting,
-    check_run_name,
-    dataclass_fields,
-)
+from mdpo.benchmarks.config.checks import check_int_setting, check_run_name, dataclass_fields
 from mdpo.benchmarks.config.training import TrainingConfig
 
-__all__ = ["TASK_KINDS", "TaskConfig"]
-
-TASK_KINDS = ("bandit", "synthetic", "smollm", "hf")
-"""Task kinds a suite may name."""
+__all__ = ["TaskConfig"]
 
 
 @dataclasses.dataclass
@@ -27,10 +19,13 @@ class TaskConfig:
 
     Args:
         name: Unique name (a folder name under the output directory).
-        kind: One of :data:`TASK_KINDS`.
-        params: The task's own parameters (:class:`~mdpo.benchmarks.tasks.bandit.BanditConfig`,
+        kind: One of :data:`~mdpo.benchmarks.config.TASK_KINDS`, the kinds registered with
+            :func:`mdpo.benchmarks.tasks.register_task`.
+        params: The task's own parameters: the fields of its kind's
+            :attr:`~mdpo.benchmarks.tasks.registry.TaskSpec.config`
+            (:class:`~mdpo.benchmarks.tasks.bandit.BanditConfig`,
             :class:`~mdpo.benchmarks.tasks.synthetic.SyntheticConfig` or, for ``smollm`` and
-            ``hf``, :class:`~mdpo.benchmarks.tasks.smollm.LLMTaskConfig` fields).
+            ``hf``, :class:`~mdpo.benchmarks.tasks.smollm.LLMTaskConfig`).
         eval_partitions: Das–Dennis partitions of the evaluation preferences (m = 2: 50 gives
             51 points). Default by m: 50, 20 (m = 3), 3 (m >= 4).
         true_front_partitions: Partitions of the dense true front. Default by m: 500, 60,
@@ -47,11 +42,15 @@ class TaskConfig:
     training: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        from mdpo.benchmarks.tasks import available_tasks, get_task
+
         check_run_name(self.name, "task name")
-        if self.kind not in TASK_KINDS:
+        try:
+            get_task(self.kind)
+        except (TypeError, ValueError):
             raise ValueError(
-                f"task {self.name!r} has kind {self.kind!r}; allowed kinds: {list(TASK_KINDS)}"
-            )
+                f"task {self.name!r} has kind {self.kind!r}; allowed kinds: {available_tasks()}"
+            ) from None
         if not isinstance(self.params, Mapping):
             raise ValueError(f"task {self.name!r} params must be a mapping, got {self.params!r}")
         self.params = dict(self.params)
@@ -83,27 +82,18 @@ class TaskConfig:
         return dataclasses.replace(training, **self.training)
 
     def build(self) -> Any:
-        """The task object (:class:`~mdpo.benchmarks.tasks.bandit.BanditTask`, ...).
+        """The task object: its kind's registered builder applied to ``params``.
+
+        Returns:
+            A :class:`~mdpo.benchmarks.tasks.base.TrainableTask` (bandit, synthetic) or a
+            :class:`~mdpo.benchmarks.tasks.base.LanguageModelTask` (smollm, hf).
 
         Raises:
             ValueError: If a param is unknown or invalid.
         """
-        if self.kind == "bandit":
-            from mdpo.benchmarks.tasks.bandit import BanditConfig, BanditTask
+        from mdpo.benchmarks.tasks import get_task
 
-            return BanditTask(
-                build_dataclass(BanditConfig, self.params, f"task {self.name!r} params")
-            )
-        if self.kind in ("smollm", "hf"):
-            from mdpo.benchmarks.tasks.smollm import LLMTask, LLMTaskConfig
-
-            where = f"task {self.name!r} params"
-            return LLMTask(build_dataclass(LLMTaskConfig, self.params, where), kind=self.kind)
-        from mdpo.benchmarks.tasks.synthetic import SyntheticConfig, SyntheticTask
-
-        return SyntheticTask(
-            build_dataclass(SyntheticConfig, self.params, f"task {self.name!r} params")
-        )
+        return get_task(self.kind).build(self.params, f"task {self.name!r} params")
 
     def partitions(self, m: int) -> tuple[int, int]:
         """``(eval_partitions, true_front_partitions)`` with the defaults for m filled in."""

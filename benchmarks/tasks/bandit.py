@@ -22,10 +22,11 @@ from torch import nn
 
 from mdpo.benchmarks.tasks.base import TrainableTask, check_names
 from mdpo.benchmarks.tasks.mlp import FeatureMLP
+from mdpo.benchmarks.tasks.registry import TaskSpec
 from mdpo.preferences import preference_grid
 from mdpo.seeding import keyed_generator
 
-__all__ = ["BanditConfig", "BanditNet", "BanditTask", "bandit_values"]
+__all__ = ["SPEC", "BanditConfig", "BanditNet", "BanditTask", "bandit_values"]
 
 
 @dataclasses.dataclass
@@ -284,3 +285,11 @@ class BanditTask(TrainableTask):
         """``J(π*_λ)`` ``[K, m]`` over the Das–Dennis grid with ``n`` partitions."""
         grid = preference_grid(self.n_dims, n)
         return torch.stack([self.optimal_values(lam) for lam in grid])
+
+
+SPEC = TaskSpec(
+    config=BanditConfig,
+    task=BanditTask,
+    summary="contextual bandit: exact values, analytic Pareto front, pi*_lambda known",
+)
+"""The ``bandit`` task kind."""

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import math
 import types
 from collections.abc import Mapping, Sequence
@@ -45,9 +46,12 @@ import torch
 from mdpo.benchmarks.config.checks import check_float_setting, check_int_setting
 from mdpo.benchmarks.tasks.base import LanguageModelTask, PointEval
 from mdpo.benchmarks.tasks.degeneracy import degeneracy, distinct_bigram_ratio
+from mdpo.benchmarks.tasks.registry import TaskSpec
 
 __all__ = [
     "DEFAULT_DIMS",
+    "HF_SPEC",
+    "SMOLLM_SPEC",
     "LLMTask",
     "LLMTaskConfig",
     "PointEval",
@@ -811,6 +815,23 @@ class LLMTask(LanguageModelTask):
             out["methods"].setdefault(name, {})[str(seed)] = metrics[f"{name}/{seed}"]
         out["normalization"] = nf.to_dict()
         return out
+
+
+SMOLLM_SPEC = TaskSpec(
+    config=LLMTaskConfig,
+    task=functools.partial(LLMTask, kind="smollm"),
+    summary="a causal LM (SmolLM2 by default) aligned on its own scored samples",
+    language_model=True,
+)
+"""The ``smollm`` task kind."""
+
+HF_SPEC = TaskSpec(
+    config=LLMTaskConfig,
+    task=functools.partial(LLMTask, kind="hf"),
+    summary="a causal LM aligned on a Hugging Face preference dataset",
+    language_model=True,
+)
+"""The ``hf`` task kind."""
 
 
 def judged_front_metrics(
