@@ -25,7 +25,7 @@ class TaskConfig:
             :attr:`~mdpo.benchmarks.tasks.registry.TaskSpec.config`
             (:class:`~mdpo.benchmarks.tasks.bandit.BanditConfig`,
             :class:`~mdpo.benchmarks.tasks.synthetic.SyntheticConfig` or, for ``smollm`` and
-            ``hf``, :class:`~mdpo.benchmarks.tasks.smollm.LLMTaskConfig`).
+            ``hf``, :class:`~mdpo.benchmarks.tasks.llm.LLMTaskConfig`).
         eval_partitions: Das–Dennis partitions of the evaluation preferences (m = 2: 50 gives
             51 points). Default by m: 50, 20 (m = 3), 3 (m >= 4).
         true_front_partitions: Partitions of the dense true front. Default by m: 500, 60,

@@ -6,7 +6,7 @@ in this explicit list; a suite's ``kind:`` and the runner read the registry
 :func:`register_task`.
 """
 
-from mdpo.benchmarks.tasks import bandit, smollm, synthetic
+from mdpo.benchmarks.tasks import bandit, llm, synthetic
 from mdpo.benchmarks.tasks.registry import (
     TaskSpec,
     available_tasks,
@@ -20,8 +20,8 @@ __all__ = ["TaskSpec", "available_tasks", "get_task", "register_task", "unregist
 for _kind, _spec in (
     ("bandit", bandit.SPEC),
     ("synthetic", synthetic.SPEC),
-    ("smollm", smollm.SMOLLM_SPEC),
-    ("hf", smollm.HF_SPEC),
+    ("smollm", llm.SMOLLM_SPEC),
+    ("hf", llm.HF_SPEC),
 ):
     register_task(_kind, _spec, builtin=True)
 del _kind, _spec

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "build_preference_data",
+    "check_systems",
     "model_fingerprint",
     "pair_indices",
     "preference_data_info",
@@ -161,7 +162,19 @@ def _check_scorers(scorers: Any) -> dict[str, Scorer]:
     return dict(scorers)
 
 
-def _check_systems(systems: Any, name: str = "sample_systems") -> list[str | bool | None]:
+def check_systems(systems: Any, name: str = "sample_systems") -> list[str | bool | None]:
+    """Validate a list of system prompts to draw samples under.
+
+    Args:
+        systems: The list: a str, None (the template's default) or False (none) per entry.
+        name: The parameter's name, for the error message.
+
+    Returns:
+        A new list.
+
+    Raises:
+        ValueError: If it is not a non-empty list of such entries.
+    """
     if isinstance(systems, str | bytes) or not isinstance(systems, Sequence) or not systems:
         raise ValueError(
             f"{name} must be a non-empty list of system prompts (str, None for the "
@@ -575,7 +588,7 @@ def build_preference_data(
         "batch_size": batch_size,
     }
     if sample_systems is not None:
-        sampling["systems"] = _check_systems(sample_systems)
+        sampling["systems"] = check_systems(sample_systems)
     collate = {
         "chat_template": chat_template,
         "max_length": max_length,
