@@ -130,6 +130,16 @@ class SuiteConfig:
         out["training"] = build_dataclass(TrainingConfig, out.get("training") or {}, "training")
         return cls(**out)
 
+    def grid_methods(self) -> list[MethodConfig]:
+        """The suite's grid methods (DPS, MODPO): evaluated only at their grid points.
+
+        Returns:
+            The methods whose kind's registered spec has ``grid`` set, in suite order.
+        """
+        from mdpo.benchmarks.methods import get_method
+
+        return [method for method in self.methods if get_method(method.kind).grid]
+
     def to_dict(self) -> dict[str, Any]:
         """JSON/YAML-ready dict (round-trips through :meth:`from_dict`)."""
         return dataclasses.asdict(self)
