@@ -28,6 +28,8 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from mdpo.benchmarks.kinds import KindRegistry
+
 __all__ = [
     "TaskSpec",
     "available_tasks",
@@ -94,8 +96,7 @@ class TaskSpec:
         return task
 
 
-_REGISTRY: dict[str, TaskSpec] = {}
-_BUILTIN: set[str] = set()
+_REGISTRY: KindRegistry[TaskSpec] = KindRegistry("task", TaskSpec)
 
 
 def available_tasks(*, language_model: bool | None = None) -> list[str]:
@@ -133,11 +134,7 @@ def get_task(kind: str) -> TaskSpec:
         TypeError: If ``kind`` is not a str.
         ValueError: If no task is registered under ``kind`` (the registered ones are listed).
     """
-    if not isinstance(kind, str):
-        raise TypeError(f"task kind must be a str, got {type(kind).__name__} {kind!r}")
-    if kind not in _REGISTRY:
-        raise ValueError(f"unknown task kind {kind!r}; allowed kinds: {list(_REGISTRY)}")
-    return _REGISTRY[kind]
+    return _REGISTRY.get(kind)
 
 
 def register_task(
@@ -166,23 +163,7 @@ def register_task(
         >>> unregister_task("bandit-copy") is spec
         True
     """
-    if not isinstance(kind, str):
-        raise TypeError(f"task kind must be a str, got {type(kind).__name__} {kind!r}")
-    if not kind or not kind[0].isalpha() or not kind.replace("_", "").replace("-", "").isalnum():
-        raise ValueError(
-            f"task kind must start with a letter and hold only letters, digits, '_' or '-', "
-            f"got {kind!r}"
-        )
-    if not isinstance(spec, TaskSpec):
-        raise TypeError(f"spec must be a TaskSpec, got {type(spec).__name__} {spec!r}")
-    if kind in _REGISTRY and not overwrite and _REGISTRY[kind] is not spec:
-        raise ValueError(
-            f"a task is already registered as {kind!r}; pass overwrite=True to replace it"
-        )
-    _REGISTRY[kind] = spec
-    if builtin:
-        _BUILTIN.add(kind)
-    return spec
+    return _REGISTRY.register(kind, spec, overwrite=overwrite, builtin=builtin)
 
 
 def unregister_task(kind: str) -> TaskSpec:
@@ -197,8 +178,4 @@ def unregister_task(kind: str) -> TaskSpec:
     Raises:
         ValueError: If ``kind`` is built in or not registered.
     """
-    if kind in _BUILTIN:
-        raise ValueError(f"the built-in task kind {kind!r} cannot be unregistered")
-    if kind not in _REGISTRY:
-        raise ValueError(f"no task is registered as {kind!r}; registered: {list(_REGISTRY)}")
-    return _REGISTRY.pop(kind)
+    return _REGISTRY.unregister(kind)

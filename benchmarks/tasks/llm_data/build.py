@@ -1,9 +1,10 @@
 """Build the paired m-label DPO data from a reference LLM's own samples.
 
-:func:`build_preference_data` runs four named steps: :func:`_sample` (the responses, cached),
-:func:`_score` (each response once per dimension), :func:`_pair_columns` (pairs, labels and
-raw scores) and :func:`_add_reference_columns` (the reference log-probs), and stores a record
-of counts and settings with the dataset (:func:`preference_data_info`).
+:func:`build_preference_data` runs named steps: ``_sample`` (the responses, cached),
+``_score`` (each response once per dimension), ``_pair_columns`` (pairs, labels and raw
+scores) and :func:`~mdpo.benchmarks.tasks.llm_data.reference.pair_reference_columns` (the
+reference log-probs), and stores a record of counts and settings with the dataset
+(:func:`preference_data_info`).
 """
 
 from __future__ import annotations
@@ -163,9 +164,10 @@ def build_preference_data(
     columns, counts = _pair_columns(prompts, responses, pairs, scores, tolerances)
     partner_truncated = 0
     if with_reference_logps:
-        partner_truncated = _add_reference_columns(
-            columns, model, tokenizer, prompts, responses, pairs, batch_size, collate
+        reference_columns, partner_truncated = pair_reference_columns(
+            model, tokenizer, prompts, responses, pairs, batch_size=batch_size, collate=collate
         )
+        columns.update(reference_columns)
     flat = [r for rs in responses for r in rs]
     info = {
         INFO_TAG: FORMAT_VERSION,
@@ -296,27 +298,6 @@ def _pair_columns(
         ties[dim] = int((labels == -1).sum())
         nan_scores[dim] = int(scores[dim].isnan().sum())
     return columns, {"ties": ties, "nan_scores": nan_scores}
-
-
-def _add_reference_columns(
-    columns: dict[str, list[Any]],
-    model: Any,
-    tokenizer: Any,
-    prompts: list[str],
-    responses: list[list[str]],
-    pairs: list[tuple[int, int, int]],
-    batch_size: int,
-    collate: dict[str, Any],
-) -> int:
-    """Step 4: add the reference log-prob columns; returns the pairs left without them."""
-    from mdpo.objectives import reference_column
-
-    col0, col1, partner_truncated = pair_reference_columns(
-        model, tokenizer, prompts, responses, pairs, batch_size=batch_size, collate=collate
-    )
-    columns[reference_column("response_0")] = col0
-    columns[reference_column("response_1")] = col1
-    return partner_truncated
 
 
 def _features(dims: list[str], with_reference: bool) -> Any:

@@ -127,7 +127,7 @@ def pair_reference_columns(
     *,
     batch_size: int,
     collate: dict[str, Any],
-) -> tuple[list[float | None], list[float | None], int]:
+) -> tuple[dict[str, list[float | None]], int]:
     """Reference log-probs per pair side, each distinct response forwarded once.
 
     Args:
@@ -141,10 +141,13 @@ def pair_reference_columns(
             tokenization.
 
     Returns:
-        ``(column_0, column_1, n)``: the log-probs of each pair's two responses (None where
-        the pair's truncation depends on its partner) and the number of such pairs.
+        ``(columns, n)``: the columns ``ref_response_0_logps`` and ``ref_response_1_logps``
+        (:func:`mdpo.objectives.reference_column`) with the log-probs of each pair's two
+        responses (None where the pair's truncation depends on its partner), and the number
+        of such pairs.
     """
     from mdpo.data import CompletionCollator
+    from mdpo.objectives import reference_column
 
     collator = CompletionCollator(tokenizer, **collate)
     flat_index = {}
@@ -178,4 +181,5 @@ def pair_reference_columns(
     for (p, i, j), ok in zip(pairs, usable):
         col0.append(by_flat[flat_index[(p, i)]] if ok else None)
         col1.append(by_flat[flat_index[(p, j)]] if ok else None)
-    return col0, col1, usable.count(False)
+    columns = {reference_column("response_0"): col0, reference_column("response_1"): col1}
+    return columns, usable.count(False)
