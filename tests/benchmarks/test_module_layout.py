@@ -16,7 +16,7 @@ MODULES = sorted(
     [
         *(BENCHMARKS / "config").rglob("*.py"),
         *(BENCHMARKS / "tasks").rglob("*.py"),
-        *(BENCHMARKS / name for name in ("runner.py", "results.py", "parts.py", "stats.py")),
+        *(BENCHMARKS / n for n in ("runner.py", "results.py", "parts.py", "stats.py", "kinds.py")),
         *(BENCHMARKS / name for name in ("report.py", "report_llm.py")),
     ]
 )
