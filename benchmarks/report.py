@@ -1,4 +1,8 @@
-"""``report.md``: metric tables with intervals over seeds, paired differences and plots."""
+"""``report.md``: metric tables with intervals over seeds, paired differences and plots.
+
+The language-model tasks' section (:func:`format_llm_section`) is written by
+:mod:`mdpo.benchmarks.report_llm`.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from mdpo.benchmarks.plots import ordered_methods
+from mdpo.benchmarks.report_llm import format_llm_section
 
-__all__ = ["check_result_names", "format_table", "write_report"]
+__all__ = ["check_result_names", "format_llm_section", "format_table", "write_report"]
 
 _COLUMNS = (
     ("hv_ratio", "HV ratio"),
@@ -375,8 +380,6 @@ def _write_report(out: Path, results: dict[str, Any]) -> Path:
                 f"J(π*_λ) = {_fmt(cap['max_normalised_gap_to_optimum'])}."
             )
         if task.get("llm"):
-            from mdpo.benchmarks.tasks.smollm import format_llm_section
-
             text += ["", format_llm_section(task)]
         text += ["", f"![fronts]({pngs['front'].name})", f"![curves]({pngs['curves'].name})"]
         if pngs["dynamics"] is not None:

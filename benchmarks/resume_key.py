@@ -30,7 +30,7 @@ from mdpo._version import __version__
 __all__ = ["PART_CODE", "code_fingerprint", "config_digest", "resume_key", "stale_reason"]
 
 PART_CODE = (
-    ("mdpo.benchmarks", ("tasks", "methods", "config.py", "runner.py")),
+    ("mdpo.benchmarks", ("tasks", "methods", "config", "runner.py", "stats.py")),
     ("mdpo.aggregators", ("",)),
     ("mdpo.adapters", ("",)),
     (

@@ -108,7 +108,8 @@ def evaluate_run(
             out of range.
     """
     from mdpo._io import atomic_write_json
-    from mdpo.benchmarks.tasks.smollm import LLMTask, LLMTaskConfig, bootstrap_interval
+    from mdpo.benchmarks.stats import bootstrap_interval
+    from mdpo.benchmarks.tasks.llm import LLMTask, LLMTaskConfig
     from mdpo.metrics import controllability
     from mdpo.policies import load_policy, read_run_manifest
 

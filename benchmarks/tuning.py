@@ -43,7 +43,8 @@ def judge_fronts(task: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     Raises:
         ValueError: If the stored answers do not cover every evaluated prompt.
     """
-    from mdpo.benchmarks.tasks.smollm import LLMTask, LLMTaskConfig, judged_front_metrics
+    from mdpo.benchmarks.stats import judged_front_metrics
+    from mdpo.benchmarks.tasks.llm import LLMTask, LLMTaskConfig
 
     task_obj = LLMTask(LLMTaskConfig(**task["params"]))
     judges = task_obj.judges()

@@ -451,7 +451,7 @@ def run_llm_method(
         ``out_dir``) and ``llm`` (``points``: per λ the bootstrap interval over prompts, KL
         and degeneracy; ``per_prompt`` ``[n, P, m]``; ``examples``; ``data``).
     """
-    from mdpo.benchmarks.tasks.smollm import bootstrap_interval
+    from mdpo.benchmarks.stats import bootstrap_interval
     from mdpo.evaluation import Front
     from mdpo.training import write_run_manifest
 

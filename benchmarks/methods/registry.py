@@ -32,6 +32,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from mdpo.benchmarks.tasks.base import LanguageModelTask
+
 __all__ = [
     "MethodSpec",
     "available_methods",
@@ -49,9 +51,9 @@ def is_language_model(task: Any) -> bool:
         task: A built task object.
 
     Returns:
-        The task's ``language_model`` class flag (False for the feature tasks).
+        Whether it is a :class:`~mdpo.benchmarks.tasks.base.LanguageModelTask`.
     """
-    return bool(getattr(task, "language_model", False))
+    return isinstance(task, LanguageModelTask)
 
 
 @dataclasses.dataclass(frozen=True)

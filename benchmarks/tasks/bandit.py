@@ -22,10 +22,11 @@ from torch import nn
 
 from mdpo.benchmarks.tasks.base import TrainableTask, check_names
 from mdpo.benchmarks.tasks.mlp import FeatureMLP
+from mdpo.benchmarks.tasks.registry import TaskSpec
 from mdpo.preferences import preference_grid
 from mdpo.seeding import keyed_generator
 
-__all__ = ["BanditConfig", "BanditNet", "BanditTask", "bandit_values"]
+__all__ = ["SPEC", "BanditConfig", "BanditNet", "BanditTask", "bandit_values"]
 
 
 @dataclasses.dataclass
@@ -185,6 +186,7 @@ class BanditTask(TrainableTask):
     """
 
     has_logits: ClassVar[bool] = True
+    has_optimum: ClassVar[bool] = True
     objectives: ClassVar[tuple[str, ...]] = ("exact", "dpo")
 
     def __init__(self, config: BanditConfig | dict[str, Any]) -> None:
@@ -269,6 +271,10 @@ class BanditTask(TrainableTask):
         lam = preference.to(torch.float64)
         return self.ref_logits.double() + (self.rewards.double() @ lam) / self.beta
 
+    def optimal_values(self, preference: torch.Tensor) -> torch.Tensor:
+        """``J(π*_λ)`` ``[m]``: the exact values of :meth:`optimal_logits` at λ ``[m]``."""
+        return self.values(self.optimal_logits(preference))
+
     def ideal_point(self) -> torch.Tensor:
         """The best loss of each dimension alone: ``−β·E_x log Σ_a π_ref(a|x)·exp(r_i/β)``."""
         log_ref = torch.log_softmax(self.ref_logits.double(), dim=-1)[..., None]
@@ -278,4 +284,12 @@ class BanditTask(TrainableTask):
     def true_front(self, n: int) -> torch.Tensor:
         """``J(π*_λ)`` ``[K, m]`` over the Das–Dennis grid with ``n`` partitions."""
         grid = preference_grid(self.n_dims, n)
-        return torch.stack([self.values(self.optimal_logits(lam)) for lam in grid])
+        return torch.stack([self.optimal_values(lam) for lam in grid])
+
+
+SPEC = TaskSpec(
+    config=BanditConfig,
+    task=BanditTask,
+    summary="contextual bandit: exact values, analytic Pareto front, pi*_lambda known",
+)
+"""The ``bandit`` task kind."""

@@ -17,10 +17,11 @@ from torch import nn
 from mdpo.benchmarks.tasks.base import TrainableTask, check_names
 from mdpo.benchmarks.tasks.mlp import FeatureMLP
 from mdpo.benchmarks.tasks.problems import PROBLEMS
+from mdpo.benchmarks.tasks.registry import TaskSpec
 from mdpo.preferences import preference_grid
 from mdpo.seeding import keyed_generator
 
-__all__ = ["SyntheticConfig", "SyntheticNet", "SyntheticTask"]
+__all__ = ["SPEC", "SyntheticConfig", "SyntheticNet", "SyntheticTask"]
 
 
 @dataclasses.dataclass
@@ -175,3 +176,11 @@ class SyntheticTask(TrainableTask):
             problem = get_problem(cfg.problem, n_var=cfg.n_var, n_obj=cfg.n_obj)
             front = problem.pareto_front(grid)
         return 0.0 - torch.as_tensor(front, dtype=torch.float64)  # no -0.0
+
+
+SPEC = TaskSpec(
+    config=SyntheticConfig,
+    task=SyntheticTask,
+    summary="Pareto-set learning on ZDT1, ZDT2 or DTLZ2 (known convex or concave fronts)",
+)
+"""The ``synthetic`` task kind."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mdpo.benchmarks.tasks import smollm
+from mdpo.benchmarks.tasks import llm as smollm
 from mdpo.benchmarks.tasks.degeneracy import (
     degeneracy,
     distinct_bigram_ratio,

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-import mdpo.benchmarks.tasks.llm_data as llm_data
+import mdpo.benchmarks.tasks.llm_data.build as llm_data
 from mdpo.benchmarks.tasks.llm_data import (
     build_preference_data,
     pair_indices,

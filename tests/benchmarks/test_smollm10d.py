@@ -116,7 +116,7 @@ def test_tiny_copy_reports_heatmap_radar_and_hv_error(tiny_run):
 
 
 def test_judged_metrics_when_only_some_dimensions_are_judged():
-    from mdpo.benchmarks.tasks.smollm import judged_front_metrics
+    from mdpo.benchmarks.stats import judged_front_metrics
 
     lam = preference_grid(3, 2).tolist()  # 6 points; only dimension 1 is judged
     judged = {"a": [[p[1] * 2.0 + 0.1] for p in lam], "b": [[1.0 - p[1]] for p in lam]}

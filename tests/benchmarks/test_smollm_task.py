@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from mdpo.benchmarks.config import TaskConfig
-from mdpo.benchmarks.tasks.smollm import (
+from mdpo.benchmarks.stats import bootstrap_interval
+from mdpo.benchmarks.tasks.llm import (
     LLMTask,
     LLMTaskConfig,
-    bootstrap_interval,
     degeneracy,
     distinct_bigram_ratio,
 )

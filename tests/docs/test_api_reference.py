@@ -61,7 +61,7 @@ PUBLIC_MODULES = [
     "mdpo.benchmarks.tasks.prompts",
     "mdpo.benchmarks.tasks.llm_data",
     "mdpo.benchmarks.tasks.hf_source",
-    "mdpo.benchmarks.tasks.smollm",
+    "mdpo.benchmarks.tasks.llm",
     "mdpo.benchmarks.tasks.style_dims",
     "mdpo.benchmarks.tasks.degeneracy",
     "mdpo.benchmarks.methods.llm",

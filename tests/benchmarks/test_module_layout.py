@@ -1,0 +1,68 @@
+"""The layout of the benchmark's config, task, runner, statistics and report modules.
+
+Read from the sources (no import): each module stays short, imports no other module's
+private names, and the reporting modules import no task module.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+MODULES = sorted(
+    [
+        *(BENCHMARKS / "config").rglob("*.py"),
+        *(BENCHMARKS / "tasks").rglob("*.py"),
+        *(BENCHMARKS / n for n in ("runner.py", "results.py", "parts.py", "stats.py", "kinds.py")),
+        *(BENCHMARKS / name for name in ("report.py", "report_llm.py")),
+    ]
+)
+REPORTING = ("report.py", "report_llm.py")
+MAX_LINES = 500
+
+
+def _imports(path: Path) -> list[tuple[str, list[str]]]:
+    """``(module, names)`` of every import in the file (``names`` empty for ``import x``)."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            out.append(("." * node.level + (node.module or ""), [a.name for a in node.names]))
+        elif isinstance(node, ast.Import):
+            out.extend((alias.name, []) for alias in node.names)
+    return out
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [p.relative_to(BENCHMARKS).as_posix() for p in paths]
+
+
+def test_the_modules_are_found():
+    names = _ids(MODULES)
+    for expected in ("config/task.py", "tasks/registry.py", "tasks/llm/task.py", "runner.py"):
+        assert expected in names
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_ids(MODULES))
+def test_no_module_is_longer_than_the_limit(path):
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_LINES, f"{path.name} has {lines} lines (limit {MAX_LINES}): split it"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_ids(MODULES))
+def test_no_module_imports_private_names(path):
+    private = [
+        f"{module}.{name}"
+        for module, names in _imports(path)
+        for name in names
+        if name.startswith("_") and not name.startswith("__")
+    ]
+    assert not private, f"{path.name} imports private names {private}: make them public"
+
+
+@pytest.mark.parametrize("name", REPORTING)
+def test_reporting_imports_no_task_module(name):
+    tasks = [m for m, _ in _imports(BENCHMARKS / name) if m.startswith("mdpo.benchmarks.tasks")]
+    assert not tasks, f"{name} imports task modules {tasks}"
