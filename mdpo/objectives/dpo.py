@@ -160,11 +160,7 @@ class DPOObjective(Objective):
     def validate_data(self, data: Any) -> None:
         """Check paired data (:func:`~mdpo.data.validate_paired_dpo`) or chosen/rejected data.
 
-        Args:
-            data: A :class:`datasets.Dataset` or list of dict rows.
-
-        Raises:
-            ValueError: Naming the missing or ill-typed column and the columns present.
+        Raises as :meth:`Objective.validate_data <mdpo.objectives.Objective.validate_data>`.
         """
         if self.config is not None:
             _validate_paired(data, self.config)

@@ -208,11 +208,7 @@ class RLHFObjective(Objective):
     def validate_data(self, data: Any) -> None:
         """Check a prompt dataset (:func:`~mdpo.data.validate_prompts`).
 
-        Args:
-            data: A :class:`datasets.Dataset` or list of dict rows.
-
-        Raises:
-            ValueError: Naming the missing or ill-typed column and the columns present.
+        Raises as :meth:`Objective.validate_data <mdpo.objectives.Objective.validate_data>`.
         """
         validate_prompts(data)
 

@@ -96,11 +96,7 @@ class SFTObjective(Objective):
     def validate_data(self, data: Any) -> None:
         """Check ``prompt`` + ``completion`` or ``messages`` (:func:`~mdpo.data.validate_sft`).
 
-        Args:
-            data: A :class:`datasets.Dataset` or list of dict rows.
-
-        Raises:
-            ValueError: Naming the missing or ill-typed column and the columns present.
+        Raises as :meth:`Objective.validate_data <mdpo.objectives.Objective.validate_data>`.
         """
         validate_sft(data)
 
