@@ -25,10 +25,17 @@ from ._validation import ArrayLike, check_points
 __all__ = ["gd", "gd_plus", "igd", "igd_plus"]
 
 
-def _pair(points: ArrayLike, reference_front: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def _distance(
+    points: ArrayLike, reference_front: ArrayLike, *, to_front: bool, plus: bool
+) -> float:
+    """GD (``to_front``: from each point to the front) or IGD, plain or plus, maximising."""
     z = check_points(reference_front, "reference_front", min_points=1)
     a = check_points(points, "points", m=z.shape[1], min_points=1)
-    return a, z
+    if not to_front:
+        return _mean_nearest(a, z, plus=plus)
+    # GD+: the shortfall of a point a to z, ||max(z - a, 0)||, is moocore's minimising IGD+
+    # distance with z as the points and a as the reference.
+    return _mean_nearest(z, a, plus=plus, maximise=not plus)
 
 
 def _mean_nearest(
@@ -65,8 +72,7 @@ def gd(points: ArrayLike, reference_front: ArrayLike) -> float:
         >>> gd([[0.0, 0.0]], [[3.0, 4.0], [0.0, 1.0]])
         1.0
     """
-    a, z = _pair(points, reference_front)
-    return _mean_nearest(z, a, plus=False)
+    return _distance(points, reference_front, to_front=True, plus=False)
 
 
 def igd(points: ArrayLike, reference_front: ArrayLike) -> float:
@@ -82,8 +88,7 @@ def igd(points: ArrayLike, reference_front: ArrayLike) -> float:
         >>> igd([[0.0, 0.0]], [[3.0, 4.0], [0.0, 1.0]])  # (5 + 1) / 2
         3.0
     """
-    a, z = _pair(points, reference_front)
-    return _mean_nearest(a, z, plus=False)
+    return _distance(points, reference_front, to_front=False, plus=False)
 
 
 def gd_plus(points: ArrayLike, reference_front: ArrayLike) -> float:
@@ -100,10 +105,7 @@ def gd_plus(points: ArrayLike, reference_front: ArrayLike) -> float:
         >>> gd_plus([[2.0, 0.0]], [[1.0, 1.0]])  # only the shortfall (0, 1) counts
         1.0
     """
-    a, z = _pair(points, reference_front)
-    # The shortfall of a point a to z, ||max(z - a, 0)||, is moocore's minimising IGD+
-    # distance with z as the points and a as the reference.
-    return _mean_nearest(z, a, plus=True, maximise=False)
+    return _distance(points, reference_front, to_front=True, plus=True)
 
 
 def igd_plus(points: ArrayLike, reference_front: ArrayLike) -> float:
@@ -120,5 +122,4 @@ def igd_plus(points: ArrayLike, reference_front: ArrayLike) -> float:
         >>> igd_plus([[2.0, 0.0]], [[1.0, 1.0], [3.0, 0.0]])  # (1 + 1) / 2
         1.0
     """
-    a, z = _pair(points, reference_front)
-    return _mean_nearest(a, z, plus=True)
+    return _distance(points, reference_front, to_front=False, plus=True)

@@ -45,6 +45,14 @@ def test_builtins_are_registered_in_order():
     assert isinstance(make_objective("rlhf", ["a"], scorers=len), RLHFObjective)
 
 
+def test_the_former_constant_reads_the_registry(toy):
+    import mdpo.training
+    from mdpo.training import run_config
+
+    assert run_config.OBJECTIVE_KINDS == tuple(available_objectives())
+    assert "short-sft" in mdpo.training.OBJECTIVE_KINDS
+
+
 def test_a_registered_objective_is_accepted_by_name_where_builtins_are(toy, tmp_path):
     from mdpo.training import build_objective
 
