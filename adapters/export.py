@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 
+from mdpo._io import atomic_write
 from mdpo.adapters._files import atomic_write_safetensors, output_directory
 from mdpo.adapters.model import PanaceaModel
 from mdpo.adapters.serialization import ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME, base_model_name
@@ -34,7 +35,7 @@ def lora_factors(
     Raises:
         ValueError: If λ is invalid or batched.
     """
-    lam = model._validate(preference)
+    lam = model.holder.validate(preference)
     if lam.dim() != 1:
         raise ValueError(
             f"preference must be a single λ of shape [{model.n_dims}], got {tuple(lam.shape)}"
@@ -96,8 +97,8 @@ def export_lora(
         tensors[f"base_model.model.{name}.lora_A.weight"] = A
         tensors[f"base_model.model.{name}.lora_B.weight"] = B
     atomic_write_safetensors(out / ADAPTER_WEIGHTS_NAME, tensors)
-    # peft writes its own JSON (enums, sets); write it beside the target, then rename.
-    with tempfile.TemporaryDirectory(dir=out, prefix=".export-") as tmp:
-        config.save_pretrained(tmp)
-        os.replace(Path(tmp) / ADAPTER_CONFIG_NAME, out / ADAPTER_CONFIG_NAME)
+    # The JSON peft's save_pretrained writes (sets as lists), written atomically.
+    fields = {k: list(v) if isinstance(v, set) else v for k, v in config.to_dict().items()}
+    text = json.dumps(fields, indent=2, sort_keys=True)
+    atomic_write(out / ADAPTER_CONFIG_NAME, lambda fh: fh.write(text), binary=False)
     return out

@@ -14,7 +14,7 @@ Example:
 """
 
 from mdpo.aggregators.augmented_tchebycheff import AugmentedTchebycheff
-from mdpo.aggregators.base import Aggregator, IdealLike
+from mdpo.aggregators.base import Aggregator, AggregatorInputs, IdealLike
 from mdpo.aggregators.cosmos import COSMOS
 from mdpo.aggregators.direction import DEFAULT_EPS, DirectionAggregator, importance_direction
 from mdpo.aggregators.linear import LinearScalarization
@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_EPS",
     "PBI",
     "Aggregator",
+    "AggregatorInputs",
     "AugmentedTchebycheff",
     "DirectionAggregator",
     "IdealLike",

@@ -6,7 +6,7 @@ import torch
 
 from mdpo._numbers import check_real
 from mdpo.aggregators._masked import masked_max, masked_sum
-from mdpo.aggregators.base import Aggregator
+from mdpo.aggregators.base import Aggregator, AggregatorInputs
 
 __all__ = ["AugmentedTchebycheff"]
 
@@ -41,12 +41,6 @@ class AugmentedTchebycheff(Aggregator):
     def __init__(self, rho: float = 0.1) -> None:
         self.rho = check_real("rho", rho, low=0.0)
 
-    def _aggregate(
-        self,
-        losses: torch.Tensor,
-        preference: torch.Tensor,
-        ideal: torch.Tensor | None,
-        mask: torch.Tensor | None,
-    ) -> torch.Tensor:
-        weighted = preference * (losses - ideal)
-        return masked_max(weighted, mask) + self.rho * masked_sum(weighted, mask)
+    def _aggregate(self, x: AggregatorInputs) -> torch.Tensor:
+        weighted = x.weighted()
+        return masked_max(weighted, x.mask) + self.rho * masked_sum(weighted, x.mask)

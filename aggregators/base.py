@@ -12,17 +12,37 @@ import torch
 
 from mdpo.preferences import PreferenceLike, check_preference
 
-__all__ = ["Aggregator", "IdealLike"]
+__all__ = ["Aggregator", "AggregatorInputs", "IdealLike"]
 
 IdealLike = torch.Tensor | np.ndarray | Sequence[float]
 """An ideal point: a tensor, numpy array or sequence of floats of shape ``[m]`` or ``[..., m]``."""
 
 
-class _Inputs(NamedTuple):
+class AggregatorInputs(NamedTuple):
+    """The validated inputs of :meth:`Aggregator._aggregate`, broadcast to one shape.
+
+    Attributes:
+        losses: ``[..., m]`` losses to minimise; their dtype and device are everyone's.
+        preference: ``[..., m]`` λ, rows on the simplex (a constant: no gradient).
+        ideal: ``[..., m]`` ideal point z in loss space; None only when the aggregator's
+            :attr:`~Aggregator.requires_ideal` is False.
+        mask: Bool ``[..., m]``, True where a dimension has signal; None keeps all.
+            Masked-out loss entries may hold anything and must not reach the result or its
+            gradient (the reductions of ``mdpo.aggregators._masked`` see to that).
+    """
+
     losses: torch.Tensor
     preference: torch.Tensor
     ideal: torch.Tensor | None
     mask: torch.Tensor | None
+
+    def offset(self) -> torch.Tensor:
+        """``l - z``, ``[..., m]`` (the losses themselves when there is no ideal point)."""
+        return self.losses if self.ideal is None else self.losses - self.ideal
+
+    def weighted(self) -> torch.Tensor:
+        """``λ ⊙ (l - z)``, ``[..., m]``: the terms of the weighted sum and maximum."""
+        return self.preference * self.offset()
 
 
 class Aggregator(abc.ABC):
@@ -33,7 +53,8 @@ class Aggregator(abc.ABC):
     dimension i worse at the optimum (PBI only approximately, see :class:`PBI`).
 
     Calling an aggregator validates its inputs and then hands them, broadcast to one common
-    shape ``[..., m]``, to the subclass's :meth:`_aggregate`, which only computes:
+    shape ``[..., m]`` as an :class:`AggregatorInputs`, to the subclass's :meth:`_aggregate`,
+    which only computes:
 
     - ``losses`` must be a floating tensor ``[..., m]``; it sets the dtype and device of
       everything else. Non-finite values are refused where the mask keeps a dimension.
@@ -47,7 +68,9 @@ class Aggregator(abc.ABC):
       kept aggregates to 0 with zero gradient.
 
     Subclasses set :attr:`requires_ideal`, validate their constructor parameters and
-    implement :meth:`_aggregate`.
+    implement :meth:`_aggregate` (``def _aggregate(self, x: AggregatorInputs)``; the
+    four-argument form ``_aggregate(self, losses, preference, ideal, mask)`` of earlier
+    versions is still accepted).
     """
 
     requires_ideal: ClassVar[bool] = True
@@ -83,25 +106,25 @@ class Aggregator(abc.ABC):
             ValueError: On a bad preference, mismatched or non-broadcastable shapes,
                 non-finite kept losses or ideal, or a missing ideal point.
         """
-        inputs = self._prepare(losses, preference, ideal, mask)
-        return self._aggregate(*inputs)
+        return self._aggregate(self._prepare(losses, preference, ideal, mask))
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("_aggregate")
+        if own is not None and len(inspect.signature(own).parameters) == 5:
+            # The form of earlier versions, _aggregate(self, losses, preference, ideal, mask).
+            def _aggregate(self: Aggregator, x: AggregatorInputs) -> torch.Tensor:
+                return own(self, *x)
+
+            _aggregate.__doc__ = own.__doc__
+            cls._aggregate = _aggregate  # type: ignore[method-assign]
 
     @abc.abstractmethod
-    def _aggregate(
-        self,
-        losses: torch.Tensor,
-        preference: torch.Tensor,
-        ideal: torch.Tensor | None,
-        mask: torch.Tensor | None,
-    ) -> torch.Tensor:
+    def _aggregate(self, x: AggregatorInputs) -> torch.Tensor:
         """Compute the aggregate from validated inputs.
 
         Args:
-            losses: ``[..., m]``.
-            preference: ``[..., m]``, rows on the simplex, same dtype and device as losses.
-            ideal: ``[..., m]``, or None only when :attr:`requires_ideal` is False.
-            mask: Bool ``[..., m]`` or None (all kept). Masked-out loss entries may hold
-                anything and must not reach the result or its gradient.
+            x: The inputs, each ``[..., m]`` (see :class:`AggregatorInputs`).
 
         Returns:
             ``[...]``.
@@ -153,6 +176,22 @@ class Aggregator(abc.ABC):
             >>> Tchebycheff()(losses, lam, ideal=[0.0, 0.0]).mean()  # mean of the maxima
             tensor(0.8333)
         """
+        return self._reduce(losses, preferences, ideal=ideal, mask=mask)
+
+    def _reduce(
+        self,
+        losses: torch.Tensor,
+        preferences: PreferenceLike,
+        *,
+        ideal: IdealLike | None,
+        mask: torch.Tensor | None,
+        trusted: bool = False,
+    ) -> torch.Tensor:
+        """:meth:`reduce`; ``trusted=True`` takes ``preferences`` as a validated λ tensor.
+
+        The trainer validates λ once, where it enters the objective, and reduces here with
+        ``trusted=True``; the losses, ideal point and mask are checked all the same.
+        """
         _check_losses(losses)
         if losses.dim() != 2 or losses.shape[0] == 0:
             raise ValueError(
@@ -165,7 +204,7 @@ class Aggregator(abc.ABC):
                     f"ideal must have shape [m] for reduce (one ideal point shared by all "
                     f"groups), got {tuple(ideal.shape)}"
                 )
-        inputs = self._prepare(losses, preferences, ideal, mask)
+        inputs = self._prepare(losses, preferences, ideal, mask, trusted=trusted)
         if inputs.losses.shape != losses.shape:
             raise ValueError(
                 f"preferences and mask must broadcast to losses' shape {tuple(losses.shape)} "
@@ -185,7 +224,7 @@ class Aggregator(abc.ABC):
         means = sums / counts.clamp_min(1.0)
         group_mask = None if inputs.mask is None else counts > 0
         group_ideal = None if inputs.ideal is None else inputs.ideal[0].expand(n_groups, m)
-        per_group = self._aggregate(means, groups, group_ideal, group_mask)
+        per_group = self._aggregate(AggregatorInputs(means, groups, group_ideal, group_mask))
         rows = torch.bincount(inverse, minlength=n_groups).to(losses.dtype)
         return (per_group * rows).sum() / losses.shape[0]
 
@@ -212,10 +251,13 @@ class Aggregator(abc.ABC):
         preference: PreferenceLike,
         ideal: IdealLike | None,
         mask: torch.Tensor | None,
-    ) -> _Inputs:
+        *,
+        trusted: bool = False,
+    ) -> AggregatorInputs:
         _check_losses(losses)
         m = losses.shape[-1]
-        lam = check_preference(preference, m).to(device=losses.device, dtype=losses.dtype)
+        lam = preference if trusted else check_preference(preference, m)
+        lam = lam.to(device=losses.device, dtype=losses.dtype)
         if ideal is None:
             if self.requires_ideal:
                 raise ValueError(_missing_ideal_message(type(self).__name__))
@@ -241,7 +283,7 @@ class Aggregator(abc.ABC):
                 f"losses must be finite where mask is True, got {int(bad.sum())} NaN or inf "
                 f"value(s) in losses of shape {tuple(losses.shape)}"
             )
-        return _Inputs(
+        return AggregatorInputs(
             losses.expand(shape),
             lam.expand(shape),
             None if ideal is None else ideal.expand(shape),

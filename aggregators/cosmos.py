@@ -6,6 +6,7 @@ import torch
 
 from mdpo._numbers import check_real
 from mdpo.aggregators._masked import masked_sum, zero_empty_rows
+from mdpo.aggregators.base import AggregatorInputs
 from mdpo.aggregators.direction import DEFAULT_EPS, DirectionAggregator
 
 __all__ = ["COSMOS"]
@@ -56,14 +57,8 @@ class COSMOS(DirectionAggregator):
         super().__init__(eps=eps)
         self.mu = check_real("mu", mu, low=0.0)
 
-    def _aggregate(
-        self,
-        losses: torch.Tensor,
-        preference: torch.Tensor,
-        ideal: torch.Tensor | None,
-        mask: torch.Tensor | None,
-    ) -> torch.Tensor:
-        v, d = self.kept_offset_and_direction(losses, preference, ideal, mask)
-        linear = masked_sum(preference * v, mask)
+    def _aggregate(self, x: AggregatorInputs) -> torch.Tensor:
+        v, d = self.kept_offset_and_direction(*x)
+        linear = masked_sum(x.preference * v, x.mask)
         cos = torch.nn.functional.cosine_similarity(v, d, dim=-1, eps=_NORM_EPS)
-        return zero_empty_rows(linear + self.mu * (1.0 - cos), mask)
+        return zero_empty_rows(linear + self.mu * (1.0 - cos), x.mask)

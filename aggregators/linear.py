@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from mdpo.aggregators._masked import masked_sum
-from mdpo.aggregators.base import Aggregator
+from mdpo.aggregators.base import Aggregator, AggregatorInputs
 
 __all__ = ["LinearScalarization"]
 
@@ -29,12 +29,5 @@ class LinearScalarization(Aggregator):
 
     requires_ideal = False
 
-    def _aggregate(
-        self,
-        losses: torch.Tensor,
-        preference: torch.Tensor,
-        ideal: torch.Tensor | None,
-        mask: torch.Tensor | None,
-    ) -> torch.Tensor:
-        shifted = losses if ideal is None else losses - ideal
-        return masked_sum(preference * shifted, mask)
+    def _aggregate(self, x: AggregatorInputs) -> torch.Tensor:
+        return masked_sum(x.weighted(), x.mask)

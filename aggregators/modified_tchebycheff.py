@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from mdpo.aggregators._masked import masked_max
+from mdpo.aggregators.base import AggregatorInputs
 from mdpo.aggregators.direction import DEFAULT_EPS, DirectionAggregator
 
 __all__ = ["ModifiedTchebycheff"]
@@ -43,11 +44,5 @@ class ModifiedTchebycheff(DirectionAggregator):
     def __init__(self, eps: float = DEFAULT_EPS) -> None:
         super().__init__(eps=eps)
 
-    def _aggregate(
-        self,
-        losses: torch.Tensor,
-        preference: torch.Tensor,
-        ideal: torch.Tensor | None,
-        mask: torch.Tensor | None,
-    ) -> torch.Tensor:
-        return masked_max((losses - ideal) / self.direction(preference), mask)
+    def _aggregate(self, x: AggregatorInputs) -> torch.Tensor:
+        return masked_max(x.offset() / self.direction(x.preference), x.mask)

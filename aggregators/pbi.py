@@ -6,6 +6,7 @@ import torch
 
 from mdpo._numbers import check_real
 from mdpo.aggregators._masked import zero_empty_rows
+from mdpo.aggregators.base import AggregatorInputs
 from mdpo.aggregators.direction import DEFAULT_EPS, DirectionAggregator
 
 __all__ = ["PBI"]
@@ -51,16 +52,10 @@ class PBI(DirectionAggregator):
         super().__init__(eps=eps)
         self.theta = check_real("theta", theta, low=0.0)
 
-    def _aggregate(
-        self,
-        losses: torch.Tensor,
-        preference: torch.Tensor,
-        ideal: torch.Tensor | None,
-        mask: torch.Tensor | None,
-    ) -> torch.Tensor:
-        v, d = self.kept_offset_and_direction(losses, preference, ideal, mask)
+    def _aggregate(self, x: AggregatorInputs) -> torch.Tensor:
+        v, d = self.kept_offset_and_direction(*x)
         # For λ on the simplex every d_i >= 1, so the clamp only touches rows with nothing kept.
         unit = d / torch.linalg.vector_norm(d, dim=-1, keepdim=True).clamp_min(1.0)
         d1 = (v * unit).sum(dim=-1)
         d2 = torch.linalg.vector_norm(v - d1.unsqueeze(-1) * unit, dim=-1)
-        return zero_empty_rows(d1 + self.theta * d2, mask)
+        return zero_empty_rows(d1 + self.theta * d2, x.mask)

@@ -6,6 +6,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from mdpo._registry import Registry
 from mdpo.aggregators.augmented_tchebycheff import AugmentedTchebycheff
 from mdpo.aggregators.base import Aggregator
 from mdpo.aggregators.cosmos import COSMOS
@@ -24,16 +25,20 @@ __all__ = [
 
 A = TypeVar("A", bound=type[Aggregator])
 
-_BUILTIN: dict[str, type[Aggregator]] = {
-    "ls": LinearScalarization,
-    "tche": Tchebycheff,
-    "stche": SmoothTchebycheff,
-    "atche": AugmentedTchebycheff,
-    "mtche": ModifiedTchebycheff,
-    "pbi": PBI,
-    "cosmos": COSMOS,
-}
-_REGISTRY: dict[str, type[Aggregator]] = dict(_BUILTIN)
+_REGISTRY: Registry[type[Aggregator]] = Registry(
+    "aggregator", unknown="unknown aggregator name={name!r}; valid names are {names}"
+)
+for _key, _cls in (
+    ("ls", LinearScalarization),
+    ("tche", Tchebycheff),
+    ("stche", SmoothTchebycheff),
+    ("atche", AugmentedTchebycheff),
+    ("mtche", ModifiedTchebycheff),
+    ("pbi", PBI),
+    ("cosmos", COSMOS),
+):
+    _REGISTRY.register(_key, _cls, builtin=True)
+del _key, _cls
 
 
 def available_aggregators() -> list[str]:
@@ -47,7 +52,7 @@ def available_aggregators() -> list[str]:
         >>> available_aggregators()[:3]
         ['ls', 'tche', 'stche']
     """
-    return list(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def get_aggregator(name: str, **kwargs: Any) -> Aggregator:
@@ -71,12 +76,7 @@ def get_aggregator(name: str, **kwargs: Any) -> Aggregator:
         >>> get_aggregator("STche", mu=0.05)
         SmoothTchebycheff(mu=0.05)
     """
-    key = _normalise(name)
-    if key not in _REGISTRY:
-        raise ValueError(
-            f"unknown aggregator name={name!r}; valid names are {', '.join(_REGISTRY)}"
-        )
-    cls = _REGISTRY[key]
+    cls = _REGISTRY.get(name)
     params = inspect.signature(cls).parameters
     if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
         unknown = sorted(set(kwargs) - set(params))
@@ -118,34 +118,20 @@ def register_aggregator(
         >>> @register_aggregator("squares")
         ... class WeightedSquares(Aggregator):
         ...     requires_ideal = False
-        ...     def _aggregate(self, losses, preference, ideal, mask):
-        ...         terms = preference * losses.square()
-        ...         return terms.sum(-1) if mask is None else terms.where(mask, 0.0).sum(-1)
+        ...     def _aggregate(self, x):
+        ...         terms = x.preference * x.losses.square()
+        ...         return terms.sum(-1) if x.mask is None else terms.where(x.mask, 0.0).sum(-1)
         >>> get_aggregator("squares")(torch.tensor([1.0, 2.0]), [0.5, 0.5])
         tensor(2.5000)
         >>> unregister_aggregator("squares").__name__
         'WeightedSquares'
     """
-    key = _normalise(name)
+    key = _REGISTRY.key(name)
     if not key.replace("_", "").replace("-", "").isalnum():
         raise ValueError(
             f"aggregator name must be non-empty letters, digits, '_' or '-', got {name!r}"
         )
-
-    def add(klass: A) -> A:
-        if not (inspect.isclass(klass) and issubclass(klass, Aggregator)):
-            raise TypeError(f"cls must be a subclass of mdpo.aggregators.Aggregator, got {klass!r}")
-        if inspect.isabstract(klass):
-            raise TypeError(f"cls must implement _aggregate, {klass.__name__} is abstract")
-        if key in _REGISTRY and not overwrite and _REGISTRY[key] is not klass:
-            raise ValueError(
-                f"an aggregator is already registered as {key!r} ({_REGISTRY[key].__name__}); "
-                "pass overwrite=True to replace it"
-            )
-        _REGISTRY[key] = klass
-        return klass
-
-    return add if cls is None else add(cls)
+    return _REGISTRY.register(name, cls, overwrite=overwrite, check=_check_class)
 
 
 def unregister_aggregator(name: str) -> type[Aggregator]:
@@ -161,17 +147,11 @@ def unregister_aggregator(name: str) -> type[Aggregator]:
         TypeError: If ``name`` is not a string.
         ValueError: If ``name`` is a built-in key or not registered.
     """
-    key = _normalise(name)
-    if key in _BUILTIN:
-        raise ValueError(f"the built-in aggregator name={name!r} cannot be unregistered")
-    if key not in _REGISTRY:
-        raise ValueError(
-            f"no aggregator is registered as name={name!r}; registered: {', '.join(_REGISTRY)}"
-        )
-    return _REGISTRY.pop(key)
+    return _REGISTRY.unregister(name)
 
 
-def _normalise(name: Any) -> str:
-    if not isinstance(name, str):
-        raise TypeError(f"aggregator name must be a str, got {type(name).__name__} {name!r}")
-    return name.strip().lower()
+def _check_class(klass: Any) -> None:
+    if not (inspect.isclass(klass) and issubclass(klass, Aggregator)):
+        raise TypeError(f"cls must be a subclass of mdpo.aggregators.Aggregator, got {klass!r}")
+    if inspect.isabstract(klass):
+        raise TypeError(f"cls must implement _aggregate, {klass.__name__} is abstract")

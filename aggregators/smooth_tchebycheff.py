@@ -6,7 +6,7 @@ import torch
 
 from mdpo._numbers import check_real
 from mdpo.aggregators._masked import masked_logsumexp
-from mdpo.aggregators.base import Aggregator
+from mdpo.aggregators.base import Aggregator, AggregatorInputs
 
 __all__ = ["SmoothTchebycheff"]
 
@@ -45,11 +45,5 @@ class SmoothTchebycheff(Aggregator):
     def __init__(self, mu: float = 0.1) -> None:
         self.mu = check_real("mu", mu, low=0.0, low_open=True)
 
-    def _aggregate(
-        self,
-        losses: torch.Tensor,
-        preference: torch.Tensor,
-        ideal: torch.Tensor | None,
-        mask: torch.Tensor | None,
-    ) -> torch.Tensor:
-        return self.mu * masked_logsumexp(preference * (losses - ideal) / self.mu, mask)
+    def _aggregate(self, x: AggregatorInputs) -> torch.Tensor:
+        return self.mu * masked_logsumexp(x.weighted() / self.mu, x.mask)

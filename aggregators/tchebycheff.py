@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from mdpo.aggregators._masked import masked_max
-from mdpo.aggregators.base import Aggregator
+from mdpo.aggregators.base import Aggregator, AggregatorInputs
 
 __all__ = ["Tchebycheff"]
 
@@ -28,11 +28,5 @@ class Tchebycheff(Aggregator):
         tensor(0.7500)
     """
 
-    def _aggregate(
-        self,
-        losses: torch.Tensor,
-        preference: torch.Tensor,
-        ideal: torch.Tensor | None,
-        mask: torch.Tensor | None,
-    ) -> torch.Tensor:
-        return masked_max(preference * (losses - ideal), mask)
+    def _aggregate(self, x: AggregatorInputs) -> torch.Tensor:
+        return masked_max(x.weighted(), x.mask)

@@ -50,13 +50,19 @@ class Conditioning:
     """Base class: how λ reaches the policy.
 
     The defaults leave prompts unchanged and the model untouched (only λ is validated);
-    subclasses override :meth:`format_prompts` (text side) or :meth:`activate` (model side).
+    subclasses override the text side (:meth:`_format_prompts`) or the model side
+    (:meth:`_activate`), which receive validated rows. The public :meth:`format_prompts` and
+    :meth:`activate` validate λ and call them; objectives, which validate λ once where it
+    enters (and match its width to this conditioning and the model with
+    :meth:`_check_width`), call them through :meth:`_formatted` and :meth:`_activated`. A
+    subclass written for earlier versions, which overrides the public methods themselves,
+    keeps working: the objectives then call its public methods.
 
     Attributes:
         name: Short identifier (``"adapter"``, ``"prompt"``, ``"none"``).
         requires_adapter: True if the model must expose ``set_preference`` (a Panacea
             model); the trainer refuses a mismatch.
-        n_dims: The λ width checked by :meth:`activate`, or None for any width.
+        n_dims: The λ width this conditioning takes, or None for any width.
     """
 
     name: ClassVar[str] = "conditioning"
@@ -71,17 +77,21 @@ class Conditioning:
             preferences: ``[B, m]`` λ per prompt.
 
         Returns:
-            ``B`` prompts.
+            ``B`` prompts (inputs are not modified).
+
+        Raises:
+            ValueError: If λ is invalid or has the wrong width.
+            TypeError: If a prompt is neither a string nor a conversation.
         """
-        _check_rows(preferences, len(prompts), None)
-        return list(prompts)
+        return self._format_prompts(prompts, _check_rows(preferences, len(prompts), self.n_dims))
 
     @contextlib.contextmanager
     def activate(self, model: Any, preferences: torch.Tensor) -> Iterator[Any]:
         """Model side: a context manager under which ``model`` runs at the rows' λ.
 
         The default validates λ and leaves the model untouched (for conditionings that act
-        on the text only, or not at all); :class:`AdapterConditioning` overrides it.
+        on the text only, or not at all); :class:`AdapterConditioning` writes it into the
+        adapter.
 
         Args:
             model: The policy.
@@ -89,8 +99,52 @@ class Conditioning:
 
         Yields:
             The model.
+
+        Raises:
+            TypeError: If the model cannot take λ (see :class:`AdapterConditioning`).
+            ValueError: If a row of λ is not on the simplex or has the wrong width.
         """
-        _check_rows(preferences, None, self.n_dims)
+        width = self._model_width(model)
+        with self._activate(model, _check_rows(preferences, None, width)):
+            yield model
+
+    def _check_width(self, model: Any, m: int) -> None:
+        """Refuse λ of width ``m`` where this conditioning or ``model`` takes another width.
+
+        Raises:
+            TypeError: If the model cannot take λ at all.
+            ValueError: If the widths differ.
+        """
+        for width in (self.n_dims, self._model_width(model)):
+            if width is not None and width != m:
+                raise ValueError(
+                    f"preferences must have length m={width} along its last axis (the "
+                    f"{type(self).__name__}'s dimensions), got m={m}"
+                )
+
+    def _model_width(self, model: Any) -> int | None:
+        """The λ width the model side takes (None: any); raises TypeError for an unfit model."""
+        return self.n_dims
+
+    def _formatted(self, prompts: Sequence[Any], rows: torch.Tensor) -> list[Any]:
+        """:meth:`format_prompts` of validated ``rows [B, m]``: the objectives' text side."""
+        if type(self).format_prompts is not Conditioning.format_prompts:
+            return self.format_prompts(prompts, rows)  # a subclass overrides the public method
+        return self._format_prompts(prompts, rows)
+
+    def _activated(self, model: Any, rows: torch.Tensor) -> contextlib.AbstractContextManager[Any]:
+        """:meth:`activate` with validated ``rows [B, m]``: the objectives' model side."""
+        if type(self).activate is not Conditioning.activate:
+            return self.activate(model, rows)  # a subclass overrides the public method
+        return self._activate(model, rows)
+
+    def _format_prompts(self, prompts: Sequence[Any], rows: torch.Tensor) -> list[Any]:
+        """:meth:`format_prompts` of validated ``rows [B, m]`` (identity by default)."""
+        return list(prompts)
+
+    @contextlib.contextmanager
+    def _activate(self, model: Any, rows: torch.Tensor) -> Iterator[Any]:
+        """:meth:`activate` with validated ``rows [B, m]`` (the model untouched by default)."""
         yield model
 
 
@@ -114,28 +168,23 @@ class AdapterConditioning(Conditioning):
     name = "adapter"
     requires_adapter = True
 
-    @contextlib.contextmanager
-    def activate(self, model: Any, preferences: torch.Tensor) -> Iterator[Any]:
-        """Set λ per row on the adapter for the duration; the previous λ is restored.
-
-        Args:
-            model: A model with ``set_preference`` (and optionally ``preference(λ)``).
-            preferences: ``[B, m]`` λ per batch row.
-
-        Yields:
-            The model.
-
-        Raises:
-            TypeError: If the model has no ``set_preference``.
-            ValueError: If a row of λ is not on the simplex.
-        """
+    def _model_width(self, model: Any) -> int | None:
         if not callable(getattr(model, "set_preference", None)):
             raise TypeError(
                 "AdapterConditioning needs a model with set_preference (a Panacea model), "
                 f"got {type(model).__name__}"
             )
-        rows = _check_rows(preferences, None, getattr(model, "n_dims", None))
-        scoped = getattr(model, "preference", None)
+        return getattr(model, "n_dims", None)
+
+    @contextlib.contextmanager
+    def _activate(self, model: Any, rows: torch.Tensor) -> Iterator[Any]:
+        """Set λ per row on the adapter for the duration; the previous λ is restored.
+
+        A Panacea model takes the validated rows as they are (its ``_preference_scope``);
+        another model with ``preference(λ)`` or ``set_preference`` gets them through its
+        own (validating) API.
+        """
+        scoped = getattr(model, "_preference_scope", None) or getattr(model, "preference", None)
         if callable(scoped):
             with scoped(rows):
                 yield model
@@ -226,21 +275,8 @@ class PromptConditioning(Conditioning):
         )
         return self.template.format(weights=weights)
 
-    def format_prompts(self, prompts: Sequence[Any], preferences: torch.Tensor) -> list[Any]:
-        """Write each row's λ into its prompt.
-
-        Args:
-            prompts: ``B`` prompts, strings or conversations.
-            preferences: ``[B, m]`` λ per prompt.
-
-        Returns:
-            ``B`` rewritten prompts (inputs are not modified).
-
-        Raises:
-            ValueError: If λ is invalid or has the wrong width.
-            TypeError: If a prompt is neither a string nor a conversation.
-        """
-        rows = _check_rows(preferences, len(prompts), self.n_dims)
+    def _format_prompts(self, prompts: Sequence[Any], rows: torch.Tensor) -> list[Any]:
+        """Write each row's λ into its prompt (see :meth:`Conditioning.format_prompts`)."""
         return [_write_line(prompt, self.describe(lam)) for prompt, lam in zip(prompts, rows)]
 
 
@@ -298,30 +334,12 @@ class SoftPromptConditioning(Conditioning):
         self.soft_prompt = soft_prompt
         self.n_dims = soft_prompt.n_dims
 
-    def format_prompts(self, prompts: Sequence[Any], preferences: torch.Tensor) -> list[Any]:
-        """Write the placeholders into each prompt (the same text for every λ).
-
-        Args:
-            prompts: ``B`` prompts, strings or conversations.
-            preferences: ``[B, m]`` λ per prompt (validated; the text does not depend on it).
-
-        Returns:
-            ``B`` rewritten prompts.
-        """
-        _check_rows(preferences, len(prompts), self.n_dims)
+    def _format_prompts(self, prompts: Sequence[Any], rows: torch.Tensor) -> list[Any]:
+        """Write the placeholders into each prompt (the same text for every λ)."""
         return [_write_line(prompt, self.soft_prompt.text) for prompt in prompts]
 
     @contextlib.contextmanager
-    def activate(self, model: Any, preferences: torch.Tensor) -> Iterator[Any]:
-        """Set the rows' λ on the soft prompt for the duration.
-
-        Args:
-            model: The policy (its input embedding carries the soft prompt's hook).
-            preferences: ``[B, m]`` λ per batch row.
-
-        Yields:
-            The model.
-        """
-        rows = _check_rows(preferences, None, self.n_dims)
-        with self.soft_prompt.preference(rows):
+    def _activate(self, model: Any, rows: torch.Tensor) -> Iterator[Any]:
+        """Set the rows' λ on the soft prompt for the duration."""
+        with self.soft_prompt._rows_scope(rows):
             yield model

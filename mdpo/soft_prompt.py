@@ -209,17 +209,28 @@ class SoftPrompt(nn.Module):
         Raises:
             ValueError: If a row is not on the simplex or has the wrong width.
         """
-        if preferences is None:
-            self._rows = None
-            return
-        rows = preferences if preferences.dim() == 2 else preferences[None]
-        self._rows = check_preference(rows, self.n_dims, name="preferences")
+        self._write_rows(None if preferences is None else self._checked(preferences))
 
     @contextlib.contextmanager
     def preference(self, preferences: torch.Tensor) -> Iterator[SoftPrompt]:
         """Context manager: :meth:`set_rows` for the duration; the previous rows are restored."""
+        with self._rows_scope(self._checked(preferences)):
+            yield self
+
+    def _checked(self, preferences: torch.Tensor) -> torch.Tensor:
+        """λ ``[m]`` or ``[B, m]`` validated on the simplex, as ``[B, m]`` rows."""
+        rows = preferences if preferences.dim() == 2 else preferences[None]
+        return check_preference(rows, self.n_dims, name="preferences")
+
+    def _write_rows(self, rows: torch.Tensor | None) -> None:
+        """:meth:`set_rows` of validated rows ``[B, m]`` (or ``[m]``), or None."""
+        self._rows = rows if rows is None or rows.dim() == 2 else rows[None]
+
+    @contextlib.contextmanager
+    def _rows_scope(self, rows: torch.Tensor) -> Iterator[SoftPrompt]:
+        """:meth:`preference` with validated rows ``[B, m]``."""
         previous = self._rows
-        self.set_rows(preferences)
+        self._write_rows(rows)
         try:
             yield self
         finally:

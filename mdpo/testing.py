@@ -117,8 +117,13 @@ def tiny_causal_lm(
     import transformers
 
     ids = {"bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 2}
-    if arch == "llama":
-        config = transformers.LlamaConfig(
+    decoders = {
+        "llama": (transformers.LlamaConfig, transformers.LlamaForCausalLM),
+        "qwen2": (transformers.Qwen2Config, transformers.Qwen2ForCausalLM),
+    }
+    if arch in decoders:
+        config_class, cls = decoders[arch]
+        config = config_class(
             vocab_size=vocab_size,
             hidden_size=hidden_size,
             intermediate_size=2 * hidden_size,
@@ -130,21 +135,6 @@ def tiny_causal_lm(
             **ids,
             **config_kwargs,
         )
-        cls = transformers.LlamaForCausalLM
-    elif arch == "qwen2":
-        config = transformers.Qwen2Config(
-            vocab_size=vocab_size,
-            hidden_size=hidden_size,
-            intermediate_size=2 * hidden_size,
-            num_hidden_layers=num_layers,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            max_position_embeddings=512,
-            tie_word_embeddings=tie_word_embeddings,
-            **ids,
-            **config_kwargs,
-        )
-        cls = transformers.Qwen2ForCausalLM
     elif arch == "gpt2":
         config = transformers.GPT2Config(
             vocab_size=vocab_size,

@@ -7,23 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_parser"]
+from mdpo.cli._args import Command, add_lock_timeout, add_trust_remote_code
+
+__all__ = ["COMMAND", "add_parser"]
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register the ``bench`` subcommand with its ``run`` and ``report`` actions.
-
-    Args:
-        subparsers: The dispatcher's ``add_subparsers()`` object.
-
-    Returns:
-        The ``bench`` parser.
-    """
-    parser = subparsers.add_parser(
-        "bench",
-        help="run benchmark suites and write their reports",
-        description="Run a benchmark suite (built-in name or YAML file) or re-write a report.",
-    )
+def _options(parser: argparse.ArgumentParser) -> None:
+    """The ``run``, ``report`` and ``list`` actions of ``mdpo bench``."""
     actions = parser.add_subparsers(dest="bench_command", metavar="ACTION")
     run = actions.add_parser(
         "run",
@@ -48,23 +38,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="start no new run after this many seconds; the finished ones are reported and a "
         "re-run resumes the rest",
     )
-    run.add_argument(
-        "--lock-timeout",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait this long for an output folder another process writes (default 0: refuse)",
-    )
+    add_lock_timeout(run, "an output folder")
     run.add_argument(
         "--allow-suite-change",
         action="store_true",
         help="run into a folder made by another suite, replacing its results and report",
     )
-    run.add_argument(
-        "--trust-remote-code",
-        action="store_true",
-        help="accept trust_remote_code: true in the suite (runs code from model folders)",
-    )
+    add_trust_remote_code(run, "the suite")
     run.add_argument(
         "--executor",
         choices=["sequential", "ray"],
@@ -92,13 +72,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description="Re-write DIR/report.md and the PNG plots from DIR/results.json.",
     )
     report.add_argument("dir", help="a run directory holding results.json")
-    report.add_argument(
-        "--lock-timeout",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait this long for a folder another process writes (default 0: refuse)",
-    )
+    add_lock_timeout(report, "a folder")
     report.set_defaults(handler=_report, command_name="bench report")
     listing = actions.add_parser(
         "list",
@@ -107,7 +81,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     listing.set_defaults(handler=_list, command_name="bench list")
     parser.set_defaults(handler=lambda args: _help(parser))
-    return parser
 
 
 def _help(parser: argparse.ArgumentParser) -> int:
@@ -187,3 +160,12 @@ def _report(args: argparse.Namespace) -> int:
         path = write_report(folder)
     print(f"wrote {path}")
     return 0
+
+
+COMMAND = Command(
+    "bench",
+    help="run benchmark suites and write their reports",
+    description="Run a benchmark suite (built-in name or YAML file) or re-write a report.",
+    options=_options,
+)
+add_parser = COMMAND.add_parser

@@ -12,11 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mdpo.cli._args import bounded, parsed
+from mdpo.cli._args import Command, add_device, bounded, parsed, positive_int
 
-__all__ = ["add_parser", "run"]
-
-_POSITIVE = bounded(int, 1, "an integer >= 1")
+__all__ = ["COMMAND", "add_parser", "run"]
 
 
 def _scorer(text: str) -> tuple[str, dict[str, Any]]:
@@ -25,25 +23,7 @@ def _scorer(text: str) -> tuple[str, dict[str, Any]]:
     return parse_scorer(text)
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register the ``eval`` subcommand.
-
-    Args:
-        subparsers: The dispatcher's ``add_subparsers()`` object.
-
-    Returns:
-        The ``eval`` parser.
-    """
-    parser = subparsers.add_parser(
-        "eval",
-        help="score a trained run's front on the bundled prompts",
-        description=(
-            "Answer the bundled eval prompts at a grid of preferences with a run's policy, "
-            "score the answers (one --scorer per dimension) and write eval.json, report.md "
-            "and front.png: per-λ scores with bootstrap intervals, KL to the base model, "
-            "degeneracy, independent judges and controllability."
-        ),
-    )
+def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run folder (run.json)")
     parser.add_argument(
         "--scorer",
@@ -57,20 +37,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--out", default=None, help="output folder (default: RUN_DIR/eval); created"
     )
     parser.add_argument("--split", choices=("eval", "validation"), default="eval")
-    parser.add_argument("--prompts", type=_POSITIVE, default=12, help="default 12")
-    parser.add_argument(
-        "--partitions", type=_POSITIVE, default=4, help="Das-Dennis partitions (default 4)"
-    )
-    parser.add_argument("--max-new-tokens", type=_POSITIVE, default=40, help="default 40")
+    parser.add_argument("--prompts", type=positive_int, default=12, help="default 12")
+    parts = "Das-Dennis partitions (default 4)"
+    parser.add_argument("--partitions", type=positive_int, default=4, help=parts)
+    parser.add_argument("--max-new-tokens", type=positive_int, default=40, help="default 40")
     parser.add_argument(
         "--temperature",
         type=bounded(float, 0.0, "a number >= 0"),
         default=0.0,
         help="0 = greedy (default)",
     )
-    parser.add_argument("--device", default=None, help="torch device (default: CPU)")
-    parser.set_defaults(handler=run)
-    return parser
+    add_device(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -115,3 +92,18 @@ def run(args: argparse.Namespace) -> int:
     print(f"mdpo eval: {len(result['points'])} preferences scored; controllability {rho}")
     print(f"mdpo eval: wrote {os.fspath(out / 'eval.json')}, report.md and front.png")
     return 0
+
+
+COMMAND = Command(
+    "eval",
+    help="score a trained run's front on the bundled prompts",
+    description=(
+        "Answer the bundled eval prompts at a grid of preferences with a run's policy, "
+        "score the answers (one --scorer per dimension) and write eval.json, report.md "
+        "and front.png: per-λ scores with bootstrap intervals, KL to the base model, "
+        "degeneracy, independent judges and controllability."
+    ),
+    options=_options,
+    handler=run,
+)
+add_parser = COMMAND.add_parser

@@ -20,20 +20,21 @@ protocol is printed and recorded in the ``--json`` output.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import math
 import os
-import sys
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 
-from mdpo.cli._args import bounded, parsed
+from mdpo.cli._args import Command, add_device, bounded, parsed, positive_int
 from mdpo.cli._device import check_device
+from mdpo.cli._errors import CommandError
+from mdpo.cli.decoding import Decoding, generate_answers
 
 __all__ = [
+    "COMMAND",
     "Decoding",
     "add_parser",
     "generate_answers",
@@ -142,206 +143,11 @@ def sweep_preferences(m: int, n: int) -> torch.Tensor:
     return preference_grid(m, n - 1 if m == 2 else p)
 
 
-@dataclasses.dataclass(frozen=True)
-class Decoding:
-    """The decoding protocol of one ``mdpo generate`` call.
-
-    Args:
-        max_new_tokens: Tokens generated per answer (>= 1).
-        temperature: 0 for greedy decoding, else the sampling temperature (pure sampling:
-            no top-k, no top-p).
-        seed: Seed of ``torch``'s generator before each ``generate`` call.
-        system: ``None`` (the chat template's default system prompt), a system prompt, or
-            ``False`` (no system turn).
-
-    Raises:
-        ValueError: If ``max_new_tokens < 1`` or ``temperature`` is negative or not finite.
-
-    Example:
-        >>> from mdpo.cli.generate import Decoding
-        >>> Decoding(max_new_tokens=8).as_dict()["strategy"]
-        'greedy'
-    """
-
-    max_new_tokens: int = 64
-    temperature: float = 0.0
-    seed: int = 0
-    system: str | bool | None = None
-
-    def __post_init__(self) -> None:
-        if isinstance(self.max_new_tokens, bool) or not isinstance(self.max_new_tokens, int):
-            raise TypeError(f"max_new_tokens must be an int >= 1, got {self.max_new_tokens!r}")
-        if self.max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens must be an int >= 1, got {self.max_new_tokens!r}")
-        if not math.isfinite(self.temperature) or self.temperature < 0:
-            raise ValueError(
-                f"temperature must be a finite number >= 0 (0 = greedy), got {self.temperature!r}"
-            )
-
-    @property
-    def do_sample(self) -> bool:
-        """True when sampling (temperature > 0)."""
-        return self.temperature > 0
-
-    def as_dict(self) -> dict[str, Any]:
-        """The protocol as recorded in the JSON output.
-
-        Returns:
-            ``strategy`` ("greedy" or "sampling"), ``temperature``, ``top_k``, ``top_p``,
-            ``max_new_tokens``, ``seed`` and ``system``.
-        """
-        return {
-            "strategy": "sampling" if self.do_sample else "greedy",
-            "temperature": self.temperature,
-            "top_k": 0 if self.do_sample else None,
-            "top_p": 1.0 if self.do_sample else None,
-            "max_new_tokens": self.max_new_tokens,
-            "seed": self.seed,
-            "system": "template default" if self.system is None else self.system,
-        }
-
-
-def _chat_inputs(prompts: Sequence[str], system: str | bool | None) -> tuple[list[Any], Any]:
-    """Prompts as chat inputs plus the ``system`` argument of :func:`encode_chats`."""
-    if isinstance(system, str):
-        convs = [
-            [{"role": "system", "content": system}, {"role": "user", "content": p}] for p in prompts
-        ]
-        return convs, None
-    return list(prompts), system
-
-
-def _left_pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(len(r) for r in rows)
-    ids = torch.tensor([[pad_id] * (width - len(r)) + r for r in rows])
-    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows])
-    return ids, mask
-
-
-def _generate_rows(
-    policy: Any,
-    tokenizer: Any,
-    prompts: Sequence[str],
-    preferences: torch.Tensor,
-    decoding: Decoding,
-) -> list[str]:
-    """One ``generate`` call: row i answers ``prompts[i]`` at λ ``preferences[i]``.
-
-    ``preferences`` may also be one λ ``[m]`` for all rows.
-    """
-    from mdpo.models import encode_chats
-    from mdpo.policies import MODPolicy, PromptConditionedPolicy
-
-    policy.set_preference(preferences)
-    chats, system = _chat_inputs(prompts, decoding.system)
-    text_conditioned = isinstance(policy, PromptConditionedPolicy)
-    if text_conditioned:
-        chats = policy.condition(chats)
-    eos_id, pad_id = tokenizer.eos_token_id, tokenizer.pad_token_id
-    ids, mask = _left_pad(encode_chats(tokenizer, chats, system=system), pad_id)
-    device = next(policy.model.parameters()).device
-    ids, mask = ids.to(device), mask.to(device)
-    torch.manual_seed(decoding.seed)
-    with torch.inference_mode():
-        if isinstance(policy, MODPolicy):
-            generator = torch.Generator(device=device).manual_seed(decoding.seed)
-            out = policy.generate(
-                ids,
-                mask,
-                max_new_tokens=decoding.max_new_tokens,
-                do_sample=decoding.do_sample,
-                temperature=decoding.temperature if decoding.do_sample else 1.0,
-                eos_token_id=eos_id,
-                generator=generator,
-            )
-        else:
-            kwargs: dict[str, Any] = {
-                "attention_mask": mask,
-                "max_new_tokens": decoding.max_new_tokens,
-                "do_sample": decoding.do_sample,
-                "pad_token_id": pad_id,
-                "eos_token_id": eos_id,
-            }
-            if decoding.do_sample:
-                kwargs.update(temperature=decoding.temperature, top_k=0, top_p=1.0)
-            generate = policy.model.generate if text_conditioned else policy.generate
-            out = generate(ids, **kwargs)
-    answers = []
-    for row in out[:, ids.shape[1] :].tolist():
-        if eos_id is not None and eos_id in row:
-            row = row[: row.index(eos_id)]
-        answers.append(tokenizer.decode(row, skip_special_tokens=True).strip())
-    return answers
-
-
-def generate_answers(
-    policy: Any,
-    tokenizer: Any,
-    prompts: Sequence[str],
-    preferences: torch.Tensor,
-    decoding: Decoding,
-    *,
-    batched: bool | None = None,
-) -> list[list[str]]:
-    """Answer every prompt at every preference.
-
-    Args:
-        policy: A :class:`~mdpo.policies.PreferenceConditionedPolicy` of a language model
-            (as :func:`mdpo.policies.load_policy` builds it).
-        tokenizer: Its tokenizer (with a chat template).
-        prompts: P user messages.
-        preferences: ``[L, m]`` preferences, each supported by the policy.
-        decoding: The decoding protocol.
-        batched: One ``generate`` over all P·L rows with per-row λ; by default when the
-            policy is ``batched`` (Panacea, MOD, prompt conditioning). False loops over λ with the
-            P prompts batched. Under greedy decoding both give the same answers.
-
-    Returns:
-        ``answers[p][l]``: the answer to prompt p at preference l.
-
-    Raises:
-        ValueError: If ``batched`` is requested for a policy that takes one λ at a time, or
-            a preference is invalid or unsupported.
-    """
-    prompts = list(prompts)
-    lam = preferences.reshape(-1, policy.n_dims)
-    n = lam.shape[0]
-    if batched is None:
-        batched = bool(getattr(policy, "batched", False))
-    if batched and not getattr(policy, "batched", False):
-        raise ValueError(f"batched=True needs a policy with per-row λ, got {type(policy).__name__}")
-    if batched:
-        rows = [p for p in prompts for _ in range(n)]
-        flat = _generate_rows(policy, tokenizer, rows, lam.repeat(len(prompts), 1), decoding)
-        return [flat[i * n : (i + 1) * n] for i in range(len(prompts))]
-    columns = [_generate_rows(policy, tokenizer, prompts, row, decoding) for row in lam]
-    return [[columns[j][i] for j in range(n)] for i in range(len(prompts))]
-
-
 def _format_lambda(lam: Sequence[float]) -> str:
     return "(" + ", ".join(f"{v:.3g}" for v in lam) + ")"
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register the ``generate`` subcommand.
-
-    Args:
-        subparsers: The dispatcher's ``add_subparsers()`` object.
-
-    Returns:
-        The ``generate`` parser.
-    """
-    parser = subparsers.add_parser(
-        "generate",
-        help="answer prompts with a trained run at one or several preferences",
-        description=(
-            "Load the policy of a run folder (run.json) and answer each PROMPT at each "
-            "preference, printed side by side. Preferences are normalised: 1,3 is "
-            "(0.25, 0.75). --sweep N: N evenly spaced λ for m=2; for m>2 the smallest "
-            "Das-Dennis grid with at least N points; for a policy with a finite set of "
-            "supported preferences, that set. Default: --sweep 3."
-        ),
-    )
+def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("prompts", nargs="+", metavar="PROMPT", help="user message(s)")
     parser.add_argument("--model", required=True, metavar="RUN_DIR", help="a run folder")
     choice = parser.add_mutually_exclusive_group()
@@ -355,18 +161,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "(helpful=1,concise=3; unnamed dimensions get 0); repeatable"
         ),
     )
-    choice.add_argument(
-        "--sweep",
-        type=bounded(int, 2, "an integer >= 2"),
-        metavar="N",
-        help="N preferences spread over the simplex",
-    )
-    parser.add_argument(
-        "--max-new-tokens",
-        type=bounded(int, 1, "an integer >= 1"),
-        default=64,
-        help="tokens per answer (default 64)",
-    )
+    sweep = bounded(int, 2, "an integer >= 2")
+    spread = "N preferences spread over the simplex"
+    choice.add_argument("--sweep", type=sweep, metavar="N", help=spread)
+    tokens = "tokens per answer (default 64)"
+    parser.add_argument("--max-new-tokens", type=positive_int, default=64, help=tokens)
     parser.add_argument(
         "--temperature",
         type=bounded(float, 0.0, "a number >= 0 (0 = greedy)"),
@@ -380,19 +179,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--no-system", action="store_true", help="no system turn (default: the template's)"
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    parser.add_argument("--device", default=None, help="torch device (default: CPU)")
-    parser.set_defaults(handler=run)
-    return parser
+    add_device(parser)
 
 
-def _error(flag: str | None, message: str) -> int:
-    prefix = f"argument {flag}: " if flag else ""
-    print(f"mdpo generate: error: {prefix}{message}", file=sys.stderr)
-    return 2
+def _resolve_preferences(args: argparse.Namespace, manifest: Any) -> torch.Tensor:
+    """The ``[L, m]`` preferences to use.
 
-
-def _resolve_preferences(args: argparse.Namespace, manifest: Any) -> torch.Tensor | str:
-    """The ``[L, m]`` preferences to use, or an error message for ``--preference``."""
+    Raises:
+        CommandError: For a ``--preference`` that does not fit the run's dimensions.
+    """
     from mdpo.preferences import check_preference, named_preference
 
     m, names = manifest.n_dims, ", ".join(manifest.dim_names)
@@ -405,12 +200,15 @@ def _resolve_preferences(args: argparse.Namespace, manifest: Any) -> torch.Tenso
                 weights = named_preference(weights, manifest.dim_names, name="--preference")
             except ValueError as err:
                 shown = ",".join(f"{k}={v:g}" for k, v in weights.items())
-                return f"invalid value {shown!r}: {err}"
+                raise CommandError(
+                    f"argument --preference: invalid value {shown!r}: {err}"
+                ) from None
         if len(weights) != m:
             shown = ",".join(f"{w:g}" for w in weights)
-            return (
-                f"invalid value {shown!r}: {len(weights)} weights, but the run has m={m} "
-                f"dimensions ({names}); give {m} comma-separated non-negative weights"
+            raise CommandError(
+                f"argument --preference: invalid value {shown!r}: {len(weights)} weights, but "
+                f"the run has m={m} dimensions ({names}); give {m} comma-separated "
+                "non-negative weights"
             )
         rows.append(check_preference(weights, m, normalize=True, name="--preference"))
     return torch.stack(rows)
@@ -423,21 +221,22 @@ def run(args: argparse.Namespace) -> int:
         args: Parsed arguments.
 
     Returns:
-        0 on success, 2 on bad input (a non-run folder, a preference of the wrong length or
-        one the policy does not support).
+        0 on success.
+
+    Raises:
+        CommandError: On bad input (a non-run folder, a preference of the wrong length or
+            one the policy does not support): one error line, exit status 2.
     """
     from mdpo.policies import load_policy, read_run_manifest
 
     device = check_device(args.device)
     if isinstance(device, str):
-        return _error("--device", device)
+        raise CommandError(f"argument --device: {device}")
     try:
         manifest = read_run_manifest(args.model)
     except ValueError as err:
-        return _error("--model", str(err))
+        raise CommandError(f"argument --model: {err}") from None
     prefs = _resolve_preferences(args, manifest)
-    if isinstance(prefs, str):
-        return _error("--preference", prefs)
     try:
         decoding = Decoding(
             max_new_tokens=args.max_new_tokens,
@@ -447,7 +246,9 @@ def run(args: argparse.Namespace) -> int:
         )
         policy, tokenizer = load_policy(args.model, device=args.device)
     except (ValueError, TypeError, OSError) as err:
-        return _error("--model", f"cannot load the run {os.fspath(args.model)!r}: {err}")
+        raise CommandError(
+            f"argument --model: cannot load the run {os.fspath(args.model)!r}: {err}"
+        ) from None
     supported = policy.supported_preferences
     if supported is not None:
         if args.preference is None:
@@ -456,11 +257,10 @@ def run(args: argparse.Namespace) -> int:
             for lam in prefs:
                 if not policy.supports(lam):
                     allowed = ", ".join(_format_lambda(s.tolist()) for s in supported)
-                    return _error(
-                        "--preference",
-                        f"{_format_lambda(lam.tolist())} is not supported by this "
-                        f"{manifest.method!r} run ({type(policy).__name__}); supported "
-                        f"preferences: {allowed}",
+                    raise CommandError(
+                        f"argument --preference: {_format_lambda(lam.tolist())} is not "
+                        f"supported by this {manifest.method!r} run ({type(policy).__name__}); "
+                        f"supported preferences: {allowed}"
                     )
     answers = generate_answers(policy, tokenizer, args.prompts, prefs, decoding)
     report = {
@@ -486,6 +286,22 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(_render(report))
     return 0
+
+
+COMMAND = Command(
+    "generate",
+    help="answer prompts with a trained run at one or several preferences",
+    description=(
+        "Load the policy of a run folder (run.json) and answer each PROMPT at each "
+        "preference, printed side by side. Preferences are normalised: 1,3 is "
+        "(0.25, 0.75). --sweep N: N evenly spaced λ for m=2; for m>2 the smallest "
+        "Das-Dennis grid with at least N points; for a policy with a finite set of "
+        "supported preferences, that set. Default: --sweep 3."
+    ),
+    options=_options,
+    handler=run,
+)
+add_parser = COMMAND.add_parser
 
 
 def _render(report: dict[str, Any]) -> str:

@@ -4,29 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
 
-__all__ = ["add_parser", "run"]
+from mdpo.cli._args import Command, add_lock_timeout, add_trust_remote_code
+
+__all__ = ["COMMAND", "add_parser", "run"]
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register the ``train`` subcommand.
-
-    Args:
-        subparsers: The dispatcher's ``add_subparsers()`` object.
-
-    Returns:
-        The ``train`` parser.
-    """
-    parser = subparsers.add_parser(
-        "train",
-        help="train a Panacea (or LoRA) adapter from a YAML config",
-        description=(
-            "Train from a YAML config (model, dimensions with their objective and data or "
-            "scorer, aggregator, adapter, training arguments). Writes OUTPUT_DIR/RUN_NAME "
-            "with adapter/, config.json and run.json."
-        ),
-    )
+def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", help="the YAML run config")
     parser.add_argument("--output-dir", default=None, help="override output_dir")
     parser.add_argument("--run-name", default=None, help="override run_name")
@@ -42,20 +26,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         action="store_true",
         help="continue an interrupted run from its newest complete checkpoint",
     )
-    parser.add_argument(
-        "--trust-remote-code",
-        action="store_true",
-        help="accept trust_remote_code: true in the config (runs code from model folders)",
-    )
-    parser.add_argument(
-        "--lock-timeout",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait this long for a run folder another process writes (default 0: refuse)",
-    )
-    parser.set_defaults(handler=run)
-    return parser
+    add_trust_remote_code(parser, "the config")
+    add_lock_timeout(parser, "a run folder")
 
 
 def refuse_multi_process() -> None:
@@ -111,3 +83,17 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"mdpo train: wrote {run_dir}")
     return 0
+
+
+COMMAND = Command(
+    "train",
+    help="train a Panacea (or LoRA) adapter from a YAML config",
+    description=(
+        "Train from a YAML config (model, dimensions with their objective and data or "
+        "scorer, aggregator, adapter, training arguments). Writes OUTPUT_DIR/RUN_NAME "
+        "with adapter/, config.json and run.json."
+    ),
+    options=_options,
+    handler=run,
+)
+add_parser = COMMAND.add_parser

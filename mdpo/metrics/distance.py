@@ -25,10 +25,17 @@ from ._validation import ArrayLike, check_points
 __all__ = ["gd", "gd_plus", "igd", "igd_plus"]
 
 
-def _pair(points: ArrayLike, reference_front: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def _distance(
+    points: ArrayLike, reference_front: ArrayLike, *, to_front: bool, plus: bool
+) -> float:
+    """GD (``to_front``: from each point to the front) or IGD, plain or plus, maximising."""
     z = check_points(reference_front, "reference_front", min_points=1)
     a = check_points(points, "points", m=z.shape[1], min_points=1)
-    return a, z
+    if not to_front:
+        return _mean_nearest(a, z, plus=plus)
+    # GD+: the shortfall of a point a to z, ||max(z - a, 0)||, is moocore's minimising IGD+
+    # distance with z as the points and a as the reference.
+    return _mean_nearest(z, a, plus=plus, maximise=not plus)
 
 
 def _mean_nearest(
@@ -65,78 +72,54 @@ def gd(points: ArrayLike, reference_front: ArrayLike) -> float:
         >>> gd([[0.0, 0.0]], [[3.0, 4.0], [0.0, 1.0]])
         1.0
     """
-    a, z = _pair(points, reference_front)
-    return _mean_nearest(z, a, plus=False)
+    return _distance(points, reference_front, to_front=True, plus=False)
 
 
 def igd(points: ArrayLike, reference_front: ArrayLike) -> float:
     """Inverted generational distance: mean distance from each front point to the points.
 
-    Args:
-        points: ``[n, m]`` points (maximisation), ``n >= 1``.
-        reference_front: ``[k, m]`` reference front, ``k >= 1``.
+    Takes and refuses the same inputs as :func:`gd`.
 
     Returns:
         IGD as a Python float (lower is better).
-
-    Raises:
-        TypeError: If an input is not numeric.
-        ValueError: If an input is empty, not 2-D, holds NaN/inf, or the m's differ.
 
     Example:
         >>> from mdpo.metrics import igd
         >>> igd([[0.0, 0.0]], [[3.0, 4.0], [0.0, 1.0]])  # (5 + 1) / 2
         3.0
     """
-    a, z = _pair(points, reference_front)
-    return _mean_nearest(a, z, plus=False)
+    return _distance(points, reference_front, to_front=False, plus=False)
 
 
 def gd_plus(points: ArrayLike, reference_front: ArrayLike) -> float:
     """GD+: mean over the points of the shortfall to the nearest front point.
 
-    Args:
-        points: ``[n, m]`` points (maximisation), ``n >= 1``.
-        reference_front: ``[k, m]`` reference front, ``k >= 1``.
+    Takes and refuses the same inputs as :func:`gd`.
 
     Returns:
         GD+ as a Python float (lower is better; 0 when every point weakly dominates some
         front point).
-
-    Raises:
-        TypeError: If an input is not numeric.
-        ValueError: If an input is empty, not 2-D, holds NaN/inf, or the m's differ.
 
     Example:
         >>> from mdpo.metrics import gd_plus
         >>> gd_plus([[2.0, 0.0]], [[1.0, 1.0]])  # only the shortfall (0, 1) counts
         1.0
     """
-    a, z = _pair(points, reference_front)
-    # The shortfall of a point a to z, ||max(z - a, 0)||, is moocore's minimising IGD+
-    # distance with z as the points and a as the reference.
-    return _mean_nearest(z, a, plus=True, maximise=False)
+    return _distance(points, reference_front, to_front=True, plus=True)
 
 
 def igd_plus(points: ArrayLike, reference_front: ArrayLike) -> float:
     """IGD+: mean over the front points of the smallest shortfall of any point.
 
-    Args:
-        points: ``[n, m]`` points (maximisation), ``n >= 1``.
-        reference_front: ``[k, m]`` reference front, ``k >= 1``.
+    Takes and refuses the same inputs as :func:`gd`.
 
     Returns:
         IGD+ as a Python float (lower is better; 0 when every front point is weakly
         dominated by some point).
-
-    Raises:
-        TypeError: If an input is not numeric.
-        ValueError: If an input is empty, not 2-D, holds NaN/inf, or the m's differ.
 
     Example:
         >>> from mdpo.metrics import igd_plus
         >>> igd_plus([[2.0, 0.0]], [[1.0, 1.0], [3.0, 0.0]])  # (1 + 1) / 2
         1.0
     """
-    a, z = _pair(points, reference_front)
-    return _mean_nearest(a, z, plus=True)
+    return _distance(points, reference_front, to_front=False, plus=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Literal
 
-__all__ = ["ensure_pad_token", "with_padding_side"]
+__all__ = ["ensure_pad_token", "left_pad", "with_padding_side"]
 
 
 def ensure_pad_token(tokenizer: Any) -> Any:
@@ -74,3 +74,29 @@ def with_padding_side(tokenizer: Any, side: Literal["left", "right"] = "left") -
     out = ensure_pad_token(copy.deepcopy(tokenizer))
     out.padding_side = side
     return out
+
+
+def left_pad(rows: list[list[int]], pad_id: int, device: Any = None) -> tuple[Any, Any]:
+    """Token id lists as one left-padded batch, for generation.
+
+    Args:
+        rows: ``B`` lists of token ids.
+        pad_id: The id written before the shorter rows.
+        device: Where the tensors go (CPU when None).
+
+    Returns:
+        ``(input_ids [B, T], attention_mask [B, T])`` with ``T`` the longest row (int64;
+        the mask is 0 on padding).
+
+    Example:
+        >>> from mdpo.models.padding import left_pad
+        >>> ids, mask = left_pad([[5, 6], [7]], pad_id=0)
+        >>> ids.tolist(), mask.tolist()
+        ([[5, 6], [0, 7]], [[1, 1], [0, 1]])
+    """
+    import torch
+
+    width = max(len(r) for r in rows)
+    ids = torch.tensor([[pad_id] * (width - len(r)) + r for r in rows], device=device)
+    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], device=device)
+    return ids, mask

@@ -6,16 +6,38 @@ import contextlib
 import copy
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 
 from mdpo.conditioning import Conditioning
 from mdpo.data import as_rows, sequence_logps
+from mdpo.preferences import check_preference
 
 from .output import LossOutput
 
-__all__ = ["Objective", "check_dim_names", "reference_policy"]
+__all__ = ["Objective", "ObjectiveInputs", "check_dim_names", "reference_policy"]
+
+
+class ObjectiveInputs(NamedTuple):
+    """One objective call with λ validated: what :meth:`Objective._compute` reads.
+
+    Attributes:
+        model: The policy (Panacea, peft or plain with an explicit reference).
+        examples: ``B`` raw dataset rows (dicts).
+        preferences: ``[B, M]`` λ per row, on the simplex.
+        tokenizer: The tokenizer.
+        conditioning: How λ reaches the policy; it (and the model it writes into) takes
+            λ of width M.
+        generator: Seeded generator for any sampling, or None.
+    """
+
+    model: Any
+    examples: Sequence[Mapping[str, Any]]
+    preferences: torch.Tensor
+    tokenizer: Any
+    conditioning: Conditioning
+    generator: torch.Generator | None
 
 
 def check_dim_names(value: Any, *, name: str = "dim_names") -> list[str] | None:
@@ -75,14 +97,18 @@ class Objective(ABC):
 
     Subclasses set :attr:`kind`, fill :attr:`dim_names` (the loss columns they produce; may
     stay None until :class:`~mdpo.objectives.MultiObjective` binds a name) and implement
-    :meth:`__call__` and :meth:`validate_data`.
+    :meth:`_compute` (the losses of a validated call) and :meth:`validate_data`.
 
     Attributes:
-        kind: ``"dpo"``, ``"sft"`` or ``"rlhf"``.
+        kind: ``"dpo"``, ``"sft"`` or ``"rlhf"``: the prefix of the metrics.
+        fixed_sequences: Whether the data hold the scored sequences (see below).
         dim_names: The loss columns produced, or None while unbound.
     """
 
     kind: ClassVar[str] = "objective"
+    fixed_sequences: ClassVar[bool] = False
+    """True when the data hold the sequences y whose ``log π(y|x, λ)`` the loss reads (DPO,
+    SFT), so a probe can score them at any λ; False when the objective samples them (RLHF)."""
     dim_names: list[str] | None
 
     @property
@@ -162,7 +188,6 @@ class Objective(ABC):
             ValueError: Naming the missing or ill-typed column and the columns present.
         """
 
-    @abstractmethod
     def __call__(
         self,
         model: Any,
@@ -174,6 +199,8 @@ class Objective(ABC):
         generator: torch.Generator | None = None,
     ) -> LossOutput:
         """Losses of ``B`` raw dataset rows at their rows' λ.
+
+        λ is validated here, once; :meth:`_compute` (and everything it calls) trusts it.
 
         Args:
             model: The policy (Panacea, peft or plain with an explicit reference).
@@ -187,8 +214,34 @@ class Objective(ABC):
 
         Returns:
             ``LossOutput(losses [B, len(dim_names)], mask [B, len(dim_names)], metrics,
-            preferences [B, M] or None)``.
+            preferences [B, M] or None)``; each objective's ``_compute`` names its metrics.
+
+        Raises:
+            TypeError: If ``examples`` is not a list of rows or ``conditioning`` is not a
+                :class:`~mdpo.conditioning.Conditioning` (or cannot reach the model).
+            ValueError: If λ is not ``[B, M]`` on the simplex, one row per example, or the
+                conditioning (or the model it writes into) takes another width.
         """
+        if isinstance(examples, Mapping) or not isinstance(examples, Sequence):
+            raise TypeError(f"examples must be a list of dict rows, got {type(examples).__name__}")
+        if not isinstance(preferences, torch.Tensor) or preferences.dim() != 2:
+            raise ValueError(
+                "preferences must be a [B, m] tensor, got "
+                f"{getattr(preferences, 'shape', type(preferences).__name__)}"
+            )
+        if preferences.shape[0] != len(examples):
+            raise ValueError(
+                f"preferences has {preferences.shape[0]} rows but there are {len(examples)} "
+                "examples; pass one λ row per example"
+            )
+        lam = check_conditioning(conditioning, model, preferences)
+        return self._compute(
+            ObjectiveInputs(model, examples, lam, tokenizer, conditioning, generator)
+        )
+
+    @abstractmethod
+    def _compute(self, call: ObjectiveInputs) -> LossOutput:
+        """The losses of a validated call (see :meth:`__call__`)."""
 
     # ------------------------------------------------------------------ shared helpers
     def _no_signal(self, n_rows: int, reason: str) -> LossOutput:
@@ -202,26 +255,6 @@ class Objective(ABC):
         )
 
     @staticmethod
-    def _check_call(examples: Any, preferences: Any, conditioning: Any) -> None:
-        if isinstance(examples, Mapping) or not isinstance(examples, Sequence):
-            raise TypeError(f"examples must be a list of dict rows, got {type(examples).__name__}")
-        if not isinstance(preferences, torch.Tensor) or preferences.dim() != 2:
-            raise ValueError(
-                "preferences must be a [B, m] tensor, got "
-                f"{getattr(preferences, 'shape', type(preferences).__name__)}"
-            )
-        if preferences.shape[0] != len(examples):
-            raise ValueError(
-                f"preferences has {preferences.shape[0]} rows but there are {len(examples)} "
-                "examples; pass one λ row per example"
-            )
-        if not isinstance(conditioning, Conditioning):
-            raise TypeError(
-                "conditioning must be an mdpo.conditioning.Conditioning (AdapterConditioning, "
-                f"PromptConditioning or NoConditioning), got {type(conditioning).__name__}"
-            )
-
-    @staticmethod
     def _policy_logps(
         model: Any,
         batch: Mapping[str, torch.Tensor],
@@ -229,7 +262,7 @@ class Objective(ABC):
         conditioning: Conditioning,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         device = _device_of(model)
-        with conditioning.activate(model, row_preferences.to(device)):
+        with conditioning._activated(model, row_preferences.to(device)):
             return sequence_logps(
                 model,
                 batch["input_ids"].to(device),
@@ -249,6 +282,36 @@ class Objective(ABC):
                 batch["attention_mask"].to(device),
                 batch["completion_mask"].to(device),
             )
+
+
+def check_conditioning(
+    conditioning: Any, model: Any, preferences: torch.Tensor, m: int | None = None
+) -> torch.Tensor:
+    """λ validated where it enters an objective, with the conditioning that carries it.
+
+    Args:
+        conditioning: How λ reaches ``model``.
+        model: The policy.
+        preferences: ``[B, M]`` λ per row.
+        m: The width λ must have; None takes ``preferences``' own.
+
+    Returns:
+        λ ``[B, M]`` on the simplex (:func:`~mdpo.preferences.check_preference`).
+
+    Raises:
+        TypeError: If ``conditioning`` is not a :class:`~mdpo.conditioning.Conditioning` or
+            cannot reach ``model``.
+        ValueError: If λ is invalid, or the conditioning or model takes another width.
+    """
+    if not isinstance(conditioning, Conditioning):
+        raise TypeError(
+            "conditioning must be an mdpo.conditioning.Conditioning (AdapterConditioning, "
+            f"PromptConditioning or NoConditioning), got {type(conditioning).__name__}"
+        )
+    width = preferences.shape[-1] if m is None else m
+    lam = check_preference(preferences, width, name="preferences")
+    conditioning._check_width(model, width)
+    return lam
 
 
 def _device_of(model: Any) -> torch.device:

@@ -8,7 +8,6 @@ from typing import Any
 
 import torch
 
-from mdpo.conditioning import Conditioning
 from mdpo.data import (
     PairCollator,
     PairedDPOConfig,
@@ -19,7 +18,7 @@ from mdpo.data import (
 )
 from mdpo.data import validate_paired_dpo as _validate_paired
 
-from .base import Objective, check_dim_names, scatter_rows
+from .base import Objective, ObjectiveInputs, check_dim_names, scatter_rows
 from .losses import dpo_loss
 from .output import LossOutput
 
@@ -85,6 +84,7 @@ class DPOObjective(Objective):
     """
 
     kind = "dpo"
+    fixed_sequences = True
 
     def __init__(
         self,
@@ -160,11 +160,7 @@ class DPOObjective(Objective):
     def validate_data(self, data: Any) -> None:
         """Check paired data (:func:`~mdpo.data.validate_paired_dpo`) or chosen/rejected data.
 
-        Args:
-            data: A :class:`datasets.Dataset` or list of dict rows.
-
-        Raises:
-            ValueError: Naming the missing or ill-typed column and the columns present.
+        Raises as :meth:`Objective.validate_data <mdpo.objectives.Objective.validate_data>`.
         """
         if self.config is not None:
             _validate_paired(data, self.config)
@@ -192,25 +188,12 @@ class DPOObjective(Objective):
             return None
         return torch.tensor([[float(ex[c]) for ex in rows] for c in cols]).flatten()
 
-    def __call__(
-        self,
-        model: Any,
-        examples: Sequence[Mapping[str, Any]],
-        preferences: torch.Tensor,
-        *,
-        tokenizer: Any,
-        conditioning: Conditioning,
-        generator: torch.Generator | None = None,
-    ) -> LossOutput:
+    def _compute(self, call: ObjectiveInputs) -> LossOutput:
         """DPO losses of ``B`` pairs at their rows' λ.
 
         Args:
-            model: The policy.
-            examples: ``B`` rows (paired or chosen/rejected layout).
-            preferences: ``[B, M]`` λ per row.
-            tokenizer: The tokenizer.
-            conditioning: How λ reaches the policy.
-            generator: Unused (DPO draws nothing).
+            call: The rows (paired or chosen/rejected layout) and their λ ``[B, M]``; the
+                generator is unused (DPO draws nothing).
 
         Returns:
             ``LossOutput`` with ``losses [B, m]`` (m = ``len(dim_names)``) and ``mask [B, m]``
@@ -219,10 +202,10 @@ class DPOObjective(Objective):
             and ``J/<dim>`` (= −mean loss) over the rows with signal (NaN for a dimension
             with none), and ``dpo/<dims>/dropped`` (pairs dropped by truncation).
         """
-        self._check_call(examples, preferences, conditioning)
+        model, examples, preferences, tokenizer, conditioning, _ = call
         dims = self._require_dims()
         B = len(examples)
-        formatted = conditioning.format_prompts(
+        formatted = conditioning._formatted(
             [ex[self.prompt_column] for ex in examples], preferences
         )
         rows = [{**ex, self.prompt_column: p} for ex, p in zip(examples, formatted)]

@@ -30,6 +30,15 @@ def _check_beta(beta: float, *, allow_zero: bool = False) -> float:
     return float(beta)
 
 
+def _check_same_shape(policy: torch.Tensor, reference: torch.Tensor, names: str, axes: str) -> None:
+    """Refuse policy and reference tensors that do not share one shape ``[axes]``."""
+    if policy.dim() != len(axes.split(",")) or policy.shape != reference.shape:
+        raise ValueError(
+            f"{names} must share one [{axes}] shape, got "
+            f"{tuple(policy.shape)} and {tuple(reference.shape)}"
+        )
+
+
 def dpo_loss(
     policy_chosen_logps: torch.Tensor,
     policy_rejected_logps: torch.Tensor,
@@ -160,11 +169,7 @@ def rlhf_loss(
         tensor([[-2.]])
     """
     beta = _check_beta(beta, allow_zero=True)
-    if policy_logps.dim() != 3 or policy_logps.shape != ref_logps.shape:
-        raise ValueError(
-            "policy_logps and ref_logps must share one [B, k, T] shape, got "
-            f"{tuple(policy_logps.shape)} and {tuple(ref_logps.shape)}"
-        )
+    _check_same_shape(policy_logps, ref_logps, "policy_logps and ref_logps", "B, k, T")
     if mask.shape != policy_logps.shape:
         raise ValueError(
             f"mask must have shape {tuple(policy_logps.shape)}, got {tuple(mask.shape)}"
@@ -217,11 +222,7 @@ def exact_rlhf_loss(
         tensor([[-2.]])
     """
     beta = _check_beta(beta, allow_zero=True)
-    if logits.dim() != 2 or logits.shape != ref_logits.shape:
-        raise ValueError(
-            "logits and ref_logits must share one [B, A] shape, got "
-            f"{tuple(logits.shape)} and {tuple(ref_logits.shape)}"
-        )
+    _check_same_shape(logits, ref_logits, "logits and ref_logits", "B, A")
     if rewards.dim() != 3 or rewards.shape[:2] != logits.shape:
         raise ValueError(
             f"rewards must have shape [B, A, m] = {tuple(logits.shape)} + [m], "

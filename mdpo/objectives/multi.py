@@ -9,10 +9,9 @@ from typing import Any
 import torch
 
 from mdpo.conditioning import Conditioning
-from mdpo.preferences import check_preference
 from mdpo.seeding import keyed_generator
 
-from .base import Objective, check_dim_names
+from .base import Objective, ObjectiveInputs, check_conditioning, check_dim_names
 from .normalization import ScaleNormalizer, make_normalizer
 from .output import LossOutput
 from .rlhf import RLHFObjective, _is_scorer
@@ -241,8 +240,9 @@ class MultiObjective:
             ``scale/<dim>`` reports the scale).
 
         Raises:
-            ValueError: If ``rows`` and ``preferences`` disagree or λ is invalid.
-            TypeError: If ``step`` is not an int.
+            ValueError: If ``rows`` and ``preferences`` disagree, λ is invalid, or the
+                conditioning (or the model it writes into) takes another width.
+            TypeError: If ``step`` is not an int or ``conditioning`` not a Conditioning.
         """
         rows_list = [int(r) for r in (rows.tolist() if isinstance(rows, torch.Tensor) else rows)]
         if isinstance(step, bool) or not isinstance(step, int) or step < 0:
@@ -254,18 +254,14 @@ class MultiObjective:
                 f"preferences must have shape [b={len(rows_list)}, m={self.n_dims}], "
                 f"got {tuple(preferences.shape)}"
             )
-        prefs = check_preference(preferences, self.n_dims, name="preferences")
+        # λ is validated here, once: the components compute from the trusted rows.
+        prefs = check_conditioning(conditioning, model, preferences, self.n_dims)
         losses, masks, metrics = [], [], {}
         for comp in self.components:
             examples = [comp.data[i] for i in self.draw_indices(comp, rows_list, step)]
             generator = keyed_generator(self.seed, "sample", comp.key, step, *rows_list)
-            out = comp.objective(
-                model,
-                examples,
-                prefs,
-                tokenizer=tokenizer,
-                conditioning=conditioning,
-                generator=generator,
+            out = comp.objective._compute(
+                ObjectiveInputs(model, examples, prefs, tokenizer, conditioning, generator)
             )
             losses.append(out.losses)
             masks.append(out.mask)

@@ -11,7 +11,7 @@ import torch
 from mdpo.conditioning import Conditioning
 from mdpo.data import PromptCollator, as_rows, is_conversation, validate_prompts
 
-from .base import Objective, _device_of, check_dim_names
+from .base import Objective, ObjectiveInputs, _device_of, check_conditioning, check_dim_names
 from .losses import _check_beta, rlhf_loss
 from .output import LossOutput
 
@@ -208,11 +208,7 @@ class RLHFObjective(Objective):
     def validate_data(self, data: Any) -> None:
         """Check a prompt dataset (:func:`~mdpo.data.validate_prompts`).
 
-        Args:
-            data: A :class:`datasets.Dataset` or list of dict rows.
-
-        Raises:
-            ValueError: Naming the missing or ill-typed column and the columns present.
+        Raises as :meth:`Objective.validate_data <mdpo.objectives.Objective.validate_data>`.
         """
         validate_prompts(data)
 
@@ -239,7 +235,22 @@ class RLHFObjective(Objective):
             ``input_ids [B·k, P + N]``, ``attention_mask [B·k, P + N]`` and
             ``completion_mask [B·k, P + N]`` (bool: generated tokens up to and including
             the first EOS). Rows ``b·k .. b·k + k − 1`` are prompt b's samples.
+
+        Raises:
+            TypeError: If ``conditioning`` is not a Conditioning or cannot reach the model.
+            ValueError: If λ is not on the simplex or has another width than the
+                conditioning takes.
         """
+        lam = check_conditioning(conditioning, model, preferences)
+        return self._sample(
+            ObjectiveInputs(model, (), lam, tokenizer, conditioning, generator), batch
+        )
+
+    def _sample(
+        self, call: ObjectiveInputs, batch: Mapping[str, torch.Tensor]
+    ) -> dict[str, torch.Tensor]:
+        """:meth:`sample` of a validated call (its λ are the prompts'; examples unused)."""
+        model, _, preferences, tokenizer, conditioning, generator = call
         device = _device_of(model)
         ids = batch["input_ids"].to(device)
         attn = batch["attention_mask"].to(device)
@@ -252,7 +263,7 @@ class RLHFObjective(Objective):
         try:
             with (
                 torch.no_grad(),
-                conditioning.activate(model, preferences.to(device)),
+                conditioning._activated(model, preferences.to(device)),
                 torch.random.fork_rng(devices=cuda),
             ):
                 torch.manual_seed(seed)
@@ -283,25 +294,12 @@ class RLHFObjective(Objective):
             ),
         }
 
-    def __call__(
-        self,
-        model: Any,
-        examples: Sequence[Mapping[str, Any]],
-        preferences: torch.Tensor,
-        *,
-        tokenizer: Any,
-        conditioning: Conditioning,
-        generator: torch.Generator | None = None,
-    ) -> LossOutput:
+    def _compute(self, call: ObjectiveInputs) -> LossOutput:
         """RLOO losses of ``B`` prompts at their rows' λ.
 
         Args:
-            model: The policy.
-            examples: ``B`` rows with a ``prompt``.
-            preferences: ``[B, M]`` λ per prompt.
-            tokenizer: The tokenizer.
-            conditioning: How λ reaches the policy.
-            generator: Seeds the sampling.
+            call: Rows with a ``prompt``, their λ ``[B, M]`` and the generator that seeds
+                the sampling.
 
         Returns:
             ``LossOutput`` with ``losses [B, m]``, an all-True ``mask`` and metrics
@@ -311,14 +309,14 @@ class RLHFObjective(Objective):
         Raises:
             ValueError: If a scorer returns the wrong shape or a non-finite value.
         """
-        self._check_call(examples, preferences, conditioning)
+        model, examples, preferences, tokenizer, conditioning, _ = call
         scorers = self.resolved_scorers()
         dims = list(scorers)
         B, k = len(examples), self.k
         prompts = [ex["prompt"] for ex in examples]
         self.collator.tokenizer = tokenizer
-        enc = self.collator(conditioning.format_prompts(prompts, preferences))
-        batch = self.sample(model, enc, preferences, conditioning, generator, tokenizer)
+        enc = self.collator(conditioning._formatted(prompts, preferences))
+        batch = self._sample(call, enc)
         P = enc["input_ids"].shape[1]
         texts = [
             tokenizer.decode(row[P:][mask[P:]].tolist(), skip_special_tokens=True)

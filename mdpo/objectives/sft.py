@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import torch
 
-from mdpo.conditioning import Conditioning
 from mdpo.data import CompletionCollator, sft_rows, split_example, validate_sft
 
-from .base import Objective, check_dim_names, scatter_rows
+from .base import Objective, ObjectiveInputs, check_dim_names, scatter_rows
 from .losses import sft_loss
 from .output import LossOutput
 
@@ -42,6 +41,7 @@ class SFTObjective(Objective):
     """
 
     kind = "sft"
+    fixed_sequences = True
 
     def __init__(
         self,
@@ -96,43 +96,26 @@ class SFTObjective(Objective):
     def validate_data(self, data: Any) -> None:
         """Check ``prompt`` + ``completion`` or ``messages`` (:func:`~mdpo.data.validate_sft`).
 
-        Args:
-            data: A :class:`datasets.Dataset` or list of dict rows.
-
-        Raises:
-            ValueError: Naming the missing or ill-typed column and the columns present.
+        Raises as :meth:`Objective.validate_data <mdpo.objectives.Objective.validate_data>`.
         """
         validate_sft(data)
 
-    def __call__(
-        self,
-        model: Any,
-        examples: Sequence[Mapping[str, Any]],
-        preferences: torch.Tensor,
-        *,
-        tokenizer: Any,
-        conditioning: Conditioning,
-        generator: torch.Generator | None = None,
-    ) -> LossOutput:
+    def _compute(self, call: ObjectiveInputs) -> LossOutput:
         """SFT losses of ``B`` examples at their rows' λ.
 
         Args:
-            model: The policy.
-            examples: ``B`` rows with ``prompt`` + ``completion`` or ``messages``.
-            preferences: ``[B, M]`` λ per row.
-            tokenizer: The tokenizer.
-            conditioning: How λ reaches the policy.
-            generator: Unused.
+            call: Rows with ``prompt`` + ``completion`` or ``messages`` and their λ
+                ``[B, M]``; the generator is unused.
 
         Returns:
             ``LossOutput`` with ``losses [B, 1]``, ``mask [B, 1]`` (False for dropped
             examples) and metrics ``sft/<dim>/nll`` and ``J/<dim>``.
         """
-        self._check_call(examples, preferences, conditioning)
+        model, examples, preferences, tokenizer, conditioning, _ = call
         (dim,) = self._require_dims()
         B = len(examples)
         pairs = [split_example(ex) for ex in examples]
-        formatted = conditioning.format_prompts([p for p, _ in pairs], preferences)
+        formatted = conditioning._formatted([p for p, _ in pairs], preferences)
         rows = [{"prompt": p, "completion": c} for p, (_, c) in zip(formatted, pairs)]
         self.collator.tokenizer = tokenizer
         batch = self.collator(rows)

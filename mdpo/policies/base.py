@@ -56,6 +56,9 @@ class PreferenceConditionedPolicy(abc.ABC):
         self._n_dims = n_dims
         self._dim_names = names
         self._preference: torch.Tensor | None = None
+        # A model that holds λ itself (a Panacea model's holder): then it is the one copy.
+        self._preference_model: Any = None
+        self._preference_applied = False
 
     @property
     def n_dims(self) -> int:
@@ -75,7 +78,8 @@ class PreferenceConditionedPolicy(abc.ABC):
     @property
     def preference(self) -> torch.Tensor | None:
         """The current λ (``[m]``, or ``[B, m]`` for batched policies), None before any is set."""
-        return None if self._preference is None else self._preference.clone()
+        lam = self._current_preference()
+        return None if lam is None else lam.clone()
 
     def supports(self, preference: PreferenceLike) -> bool:
         """Whether a single λ is supported (validated first).
@@ -123,7 +127,7 @@ class PreferenceConditionedPolicy(abc.ABC):
                     f"preferences: {shown}{more}"
                 )
         self._apply_preference(lam)
-        self._preference = lam
+        self._keep_preference(lam)
 
     def _support_index(self, lam: torch.Tensor, atol: float = 1e-5) -> int | None:
         grid = self.supported_preferences
@@ -135,12 +139,25 @@ class PreferenceConditionedPolicy(abc.ABC):
         return int(hits[0]) if hits.numel() else None
 
     def _require_preference(self) -> torch.Tensor:
-        if self._preference is None:
+        lam = self._current_preference()
+        if lam is None:
             raise RuntimeError(
                 f"no preference is set on this {type(self).__name__}: call "
                 "policy.set_preference(λ) first"
             )
-        return self._preference
+        return lam
+
+    def _keep_preference(self, preference: torch.Tensor) -> None:
+        """Remember the λ just applied, unless :attr:`_preference_model` holds it."""
+        self._preference = preference if self._preference_model is None else None
+        self._preference_applied = True
+
+    def _current_preference(self) -> torch.Tensor | None:
+        """The λ in effect, or None before this policy set one."""
+        model = self._preference_model
+        if not self._preference_applied or model is None:
+            return self._preference
+        return model.get_preference()
 
     @abc.abstractmethod
     def _apply_preference(self, preference: torch.Tensor) -> None:

@@ -120,7 +120,7 @@ class DPSPolicy(PreferenceConditionedPolicy):
             onehot = torch.zeros(rows.shape[0], self._grid.shape[0])
             for b, row in enumerate(rows):
                 onehot[b, self._support_index(row) or 0] = 1.0
-            self._soup.set_preference(onehot if preference.dim() == 2 else onehot[0])
+            self._soup._set_preference(onehot if preference.dim() == 2 else onehot[0])
             return
         index = self._support_index(preference)
         self._active = 0 if index is None else index

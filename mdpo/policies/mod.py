@@ -200,16 +200,10 @@ class MODPolicy(PreferenceConditionedPolicy):
             if use_cache:
                 logits = None
                 for k, (weight, expert) in enumerate(active):
-                    out = expert(
-                        input_ids=step_ids,
-                        attention_mask=mask,
-                        position_ids=positions,
-                        use_cache=True,
-                        logits_to_keep=1,
-                        **{names[k]: caches[k]},
+                    step, caches[k] = cached_step(
+                        expert, names[k], caches[k], step_ids, mask, positions
                     )
-                    caches[k] = _cache_of(out)
-                    logits = self.mix(logits, weight, _logits(out)[:, -1, :])
+                    logits = self.mix(logits, weight, step)
                 assert logits is not None
             else:
                 logits = self.forward(input_ids=ids, attention_mask=mask)[:, -1, :]
@@ -244,3 +238,35 @@ def _cache_of(output: Any) -> Any:
     """The KV cache a forward returned (``cache`` or ``past_key_values``)."""
     cache = getattr(output, "cache", None)
     return output.past_key_values if cache is None else cache
+
+
+def cached_step(
+    model: nn.Module,
+    cache_argument: str,
+    cache: Any,
+    step_ids: torch.Tensor,
+    mask: torch.Tensor,
+    positions: torch.Tensor,
+) -> tuple[torch.Tensor, Any]:
+    """One decoding step of a Hugging Face causal LM with a KV cache (MOD's and the server's).
+
+    Args:
+        model: The model (or one MOD expert).
+        cache_argument: Its forward's KV-cache argument (``cache`` or ``past_key_values``).
+        cache: The cache so far, or None at the first step.
+        step_ids: ``[B, t]`` the new tokens (the whole prompt at the first step).
+        mask: ``[B, T]`` the attention mask of everything so far.
+        positions: ``[B, t]`` the new tokens' positions.
+
+    Returns:
+        ``(logits [B, vocab] of the last position, the updated cache)``.
+    """
+    out = model(
+        input_ids=step_ids,
+        attention_mask=mask,
+        position_ids=positions,
+        use_cache=True,
+        logits_to_keep=1,
+        **{cache_argument: cache},
+    )
+    return _logits(out)[:, -1, :], _cache_of(out)

@@ -48,6 +48,8 @@ class PanaceaPolicy(PreferenceConditionedPolicy):
             raise ValueError("n_dims could not be read from the model; pass n_dims explicitly")
         super().__init__(n_dims, dim_names)
         self._model = model
+        if callable(getattr(model, "get_preference", None)):
+            self._preference_model = model  # λ lives in the model only
 
     @property
     def model(self) -> nn.Module:
@@ -55,7 +57,10 @@ class PanaceaPolicy(PreferenceConditionedPolicy):
         return self._model
 
     def _apply_preference(self, preference: torch.Tensor) -> None:
-        self._model.set_preference(preference)
+        # λ is validated already: a Panacea model takes it as it is (its holder keeps the one
+        # copy of λ); another module with set_preference gets it through its own API.
+        write = getattr(self._model, "_set_preference", None) or self._model.set_preference
+        write(preference)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The Panacea model's forward at the current λ.

@@ -206,4 +206,4 @@ class SoftPromptPolicy(PromptConditionedPolicy):
         self._hook = soft_prompt.attach(model)
 
     def _apply_preference(self, preference: torch.Tensor) -> None:
-        self.soft_prompt.set_rows(preference)
+        self.soft_prompt._write_rows(preference)

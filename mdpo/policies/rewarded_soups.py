@@ -66,6 +66,7 @@ class RSPolicy(PreferenceConditionedPolicy):
         if self.batched:
             # The soup copies the experts' factors into its own layers: no snapshot needed.
             self._soup = unmerged_soup(model, experts)
+            self._preference_model = self._soup  # λ lives in the soup only
             return
         loaded = [load_lora_expert(e) for e in experts]
         # Snapshot the factors: a peft expert may keep training after the policy is built.
@@ -90,7 +91,7 @@ class RSPolicy(PreferenceConditionedPolicy):
         from mdpo.adapters import apply_delta, soup
 
         if self._soup is not None:
-            self._soup.set_preference(preference)
+            self._soup._set_preference(preference)
             return
         key = tuple(float(v) for v in preference)
         if key == self._cached_key:
@@ -104,6 +105,7 @@ class RSPolicy(PreferenceConditionedPolicy):
         """Write the original base weights back and forget λ (the model is the base again)."""
         self._write_base()
         self._preference = None
+        self._preference_applied = False
 
     @torch.no_grad()
     def _write_base(self) -> None:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from mdpo._registry import Registry
+
 from .base import Scorer
 
 __all__ = ["available_scorers", "get_scorer", "register_scorer"]
 
-_REGISTRY: dict[str, Callable[..., Scorer]] = {}
+_REGISTRY: Registry[Callable[..., Scorer]] = Registry(
+    "scorer", unknown="unknown scorer {name!r}; valid names are {keys}", allow_same=False
+)
 F = TypeVar("F", bound=Callable[..., Scorer])
-
-
-def _key(name: str) -> str:
-    return name.strip().lower()
 
 
 def register_scorer(
@@ -47,20 +47,12 @@ def register_scorer(
     """
     if not isinstance(name, str) or not name.strip():
         raise TypeError(f"name must be a non-empty str, got {name!r}")
-    key = _key(name)
 
-    def decorator(f: F) -> F:
+    def check(f: Any) -> None:
         if not callable(f):
             raise TypeError(f"factory for scorer {name!r} must be callable, got {f!r}")
-        if key in _REGISTRY and not overwrite:
-            raise ValueError(
-                f"a scorer named {key!r} is already registered ({_REGISTRY[key]!r}); "
-                "pass overwrite=True to replace it"
-            )
-        _REGISTRY[key] = f
-        return f
 
-    return decorator if factory is None else decorator(factory)
+    return _REGISTRY.register(name, factory, overwrite=overwrite, check=check)
 
 
 def available_scorers() -> list[str]:
@@ -74,7 +66,7 @@ def available_scorers() -> list[str]:
         >>> {"length", "sentiment", "reward_model"} <= set(available_scorers())
         True
     """
-    return sorted(_REGISTRY)
+    return sorted(_REGISTRY.names())
 
 
 def get_scorer(name: str, **kwargs: Any) -> Scorer:
@@ -90,6 +82,7 @@ def get_scorer(name: str, **kwargs: Any) -> Scorer:
         The scorer.
 
     Raises:
+        TypeError: If ``name`` is not a str.
         ValueError: If ``name`` is unknown; the message lists the valid keys.
 
     Example:
@@ -97,7 +90,4 @@ def get_scorer(name: str, **kwargs: Any) -> Scorer:
         >>> get_scorer("length", unit="chars")(["q", "q"], ["ab", "abcd"])
         tensor([-2., -4.])
     """
-    key = _key(name) if isinstance(name, str) else name
-    if key not in _REGISTRY:
-        raise ValueError(f"unknown scorer {name!r}; valid names are {available_scorers()}")
-    return _REGISTRY[key](**kwargs)
+    return _REGISTRY.get(name)(**kwargs)

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import torch
 
+from mdpo._numbers import check_int
 from mdpo.models.chat import SystemPrompt, encode_chats
 from mdpo.models.padding import with_padding_side
 
@@ -14,12 +15,6 @@ from .base import Scorer
 from .registry import register_scorer
 
 __all__ = ["RewardModelScorer"]
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
 
 
 @register_scorer("reward_model")
@@ -58,7 +53,8 @@ class RewardModelScorer(Scorer):
         trust_remote_code: Passed to ``from_pretrained`` only when True.
 
     Raises:
-        TypeError: If a model object is given without a tokenizer.
+        TypeError: If a model object is given without a tokenizer, or ``batch_size`` or
+            ``max_length`` is not an int.
         ValueError: For a non-positive ``batch_size``/``max_length``, a ``label_index``
             outside ``[0, num_labels)``, an invalid ``use_chat_template``, or
             ``use_chat_template=True`` with a tokenizer without a template.
@@ -92,8 +88,8 @@ class RewardModelScorer(Scorer):
         dtype: torch.dtype = torch.float32,
         trust_remote_code: bool = False,
     ) -> None:
-        self.batch_size = _positive_int("batch_size", batch_size)
-        self.max_length = _positive_int("max_length", max_length)
+        self.batch_size = check_int("batch_size", batch_size, minimum=1)
+        self.max_length = check_int("max_length", max_length, minimum=1)
         if use_chat_template not in (True, False, "auto"):
             raise ValueError(
                 f"use_chat_template must be True, False or 'auto', got {use_chat_template!r}"

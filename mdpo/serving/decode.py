@@ -103,6 +103,7 @@ def decode(policy: Any, tokenizer: Any, rows: Sequence[Row]) -> list[Completion]
 def _decode_group(policy: Any, tokenizer: Any, rows: list[Row]) -> list[Completion]:
     """Rows that share one batch: per-row λ for a batched policy, else one λ for all."""
     from mdpo.models import encode_chats
+    from mdpo.models.padding import left_pad
     from mdpo.policies import PromptConditionedPolicy
 
     lam = torch.stack([row.preference.reshape(-1) for row in rows])
@@ -116,7 +117,7 @@ def _decode_group(policy: Any, tokenizer: Any, rows: list[Row]) -> list[Completi
         )
     encoded = encode_chats(tokenizer, chats)
     device = next(policy.model.parameters()).device
-    ids, mask = _left_pad(encoded, tokenizer.pad_token_id, device)
+    ids, mask = left_pad(encoded, tokenizer.pad_token_id, device)
     streams = [_Stream(tokenizer, row.on_text) for row in rows]
     finish = _Loop(policy, tokenizer.eos_token_id, rows, device).run(ids, mask, streams)
     return [
@@ -125,19 +126,14 @@ def _decode_group(policy: Any, tokenizer: Any, rows: list[Row]) -> list[Completi
     ]
 
 
-def _left_pad(rows: list[list[int]], pad_id: int, device: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(len(r) for r in rows)
-    ids = torch.tensor([[pad_id] * (width - len(r)) + r for r in rows], device=device)
-    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], device=device)
-    return ids, mask
-
-
 class _Loop:
     """Token-by-token decoding of one group with a KV cache per model."""
 
     def __init__(self, policy: Any, eos_id: int | None, rows: list[Row], device: Any) -> None:
         from mdpo.policies import MODPolicy
+        from mdpo.policies.mod import cached_step
 
+        self.step = cached_step
         self.eos_id = eos_id
         self.rows = rows
         if isinstance(policy, MODPolicy):
@@ -156,17 +152,10 @@ class _Loop:
     def logits(self, step_ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor) -> Any:
         mixed: torch.Tensor | None = None
         for k, (weight, module) in enumerate(self.components):
-            out = module(
-                input_ids=step_ids,
-                attention_mask=mask,
-                position_ids=positions,
-                use_cache=True,
-                logits_to_keep=1,
-                **{self.names[k]: self.caches[k]},
+            logits, self.caches[k] = self.step(
+                module, self.names[k], self.caches[k], step_ids, mask, positions
             )
-            cache = getattr(out, "cache", None)
-            self.caches[k] = out.past_key_values if cache is None else cache
-            logits = out.logits[:, -1, :].float()
+            logits = logits.float()
             mixed = logits if weight is None else self.mix(mixed, weight, logits)
         return mixed
 

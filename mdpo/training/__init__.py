@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     )
     from .run_config import (
         METHODS,
-        OBJECTIVE_KINDS,
         AdapterSpec,
         DimensionSpec,
         ModelSpec,
@@ -51,7 +50,6 @@ __all__ = [
     "ADAPTER_WEIGHTS_FILE",
     "MDPO_STATE_FILE",
     "METHODS",
-    "OBJECTIVE_KINDS",
     "PREFERENCE_SAMPLING_MODES",
     "ROW_KEY",
     "RUN_MANIFEST",
@@ -108,7 +106,7 @@ _SUBMODULE = {
     "run_training": "run",
     "write_run_manifest": "run",
     "METHODS": "run_config",
-    "OBJECTIVE_KINDS": "run_config",
+    "OBJECTIVE_KINDS": "run_config",  # not in __all__: the registered objective names
     "AdapterSpec": "run_config",
     "DimensionSpec": "run_config",
     "ModelSpec": "run_config",
@@ -124,7 +122,8 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
+    if name != "OBJECTIVE_KINDS":  # read anew each time: objectives may be registered later
+        globals()[name] = value
     return value
 
 

@@ -26,9 +26,6 @@ from torch import nn
 
 __all__ = ["adapter_statistics", "gradient_norms", "layer_group", "preference_probe"]
 
-_SEQUENCE_KINDS = ("dpo", "sft")
-"""Objective kinds whose data are fixed sequences y, so ``log π(y|x, λ)`` can be probed."""
-
 _MLP_NAMES = ("mlp", "fc", "ffn", "gate", "up_proj", "down_proj", "c_fc", "dense_h", "w1", "w2")
 
 
@@ -188,8 +185,7 @@ def preference_probe(
     vertices = torch.eye(m) if preference_dependent else torch.eye(m)[:1]
     out: dict[str, float] = {}
     logps: list[torch.Tensor] = []
-    kinds = _SEQUENCE_KINDS
-    comps = [c for c in objective.components if getattr(c.objective, "kind", "") in kinds]
+    comps = [c for c in objective.components if getattr(c.objective, "fixed_sequences", False)]
     batches = []
     for comp in comps:
         examples = [comp.data[i] for i in objective.draw_indices(comp, rows, 0)]

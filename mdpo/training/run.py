@@ -127,22 +127,15 @@ def build_eval_datasets(cfg: TrainRunConfig) -> dict[str, Any] | None:
 
 def _component(dim: DimensionSpec) -> tuple[Any, Any, Any]:
     from mdpo.data.sources import load_data_source
-    from mdpo.objectives import DPOObjective, RLHFObjective, SFTObjective
-
-    names = dim.names
-    data = load_data_source(dim.data, split=dim.split, name=f"dimensions[{dim.name!r}].data")
-    if dim.objective == "dpo":
-        if dim.label_columns is not None or len(names) > 1:
-            obj = DPOObjective(names, label_columns=dim.label_columns, **dim.kwargs)
-        else:
-            obj = DPOObjective(names[0], **dim.kwargs)
-        return (names if len(names) > 1 else names[0], obj, data)
-    if dim.objective == "sft":
-        return (names[0], SFTObjective(names[0], **dim.kwargs), data)
+    from mdpo.objectives import make_objective
     from mdpo.scorers import get_scorer
 
-    scorer = get_scorer(dim.scorer, **dim.scorer_kwargs)
-    return (names[0], RLHFObjective(names[0], scorer, **dim.kwargs), data)
+    data = load_data_source(dim.data, split=dim.split, name=f"dimensions[{dim.name!r}].data")
+    scorer = None if dim.scorer is None else get_scorer(dim.scorer, **dim.scorer_kwargs)
+    objective = make_objective(
+        dim.objective, dim.names, scorers=scorer, label_columns=dim.label_columns, **dim.kwargs
+    )
+    return (dim.names, objective, data)
 
 
 def _dtype(name: str) -> Any:

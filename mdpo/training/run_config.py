@@ -1,4 +1,10 @@
-"""The ``mdpo train`` YAML config, validated into dataclasses (errors name the bad key)."""
+"""The ``mdpo train`` YAML config, validated into dataclasses (errors name the bad key).
+
+The mapping is read by :func:`mdpo._dataclass_build.build_dataclass` (unknown and missing
+keys, types, nested sections); each dataclass then checks its own values. A dimension's
+``objective`` is any name of :func:`mdpo.objectives.available_objectives` (the former
+constant ``OBJECTIVE_KINDS`` still reads them).
+"""
 
 from __future__ import annotations
 
@@ -8,21 +14,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mdpo._dataclass_build import build_dataclass
 from mdpo._numbers import check_finite_tree
 from mdpo._remote_code import check_remote_code
 
 __all__ = [
     "METHODS",
-    "OBJECTIVE_KINDS",
     "AdapterSpec",
     "DimensionSpec",
     "ModelSpec",
     "TrainRunConfig",
     "load_run_config",
 ]
-
-OBJECTIVE_KINDS = ("dpo", "sft", "rlhf")
-"""Objective kinds a dimension can use."""
 
 METHODS = ("panacea", "lora")
 """``panacea``: one Panacea adapter over sampled λ; ``lora``: a plain peft LoRA, trained at
@@ -57,7 +60,8 @@ class DimensionSpec:
     Args:
         name: The dimension name, or a list of names for paired multi-dimension DPO data
             (one label column per name, see ``label_columns``).
-        objective: ``"dpo"``, ``"sft"`` or ``"rlhf"``.
+        objective: A registered objective name (:func:`mdpo.objectives.register_objective`):
+            ``"dpo"``, ``"sft"``, ``"rlhf"``, ``"modpo"`` or one of your own.
         data: The dataset, in any TRL format (:mod:`mdpo.data.formats`): a local folder
             (``Dataset.save_to_disk``, or data files), a ``.json``/``.jsonl``/``.parquet``/
             ``.csv`` file, or a Hub dataset name (:func:`mdpo.data.sources.load_data_source`).
@@ -66,9 +70,11 @@ class DimensionSpec:
         eval_data: Optional held-out data of this component (same forms), evaluated at
             every evaluation (``training.eval_strategy``/``eval_steps``).
         eval_split: The split of ``eval_data``.
-        scorer: RLHF only: a :func:`mdpo.scorers.get_scorer` key.
+        scorer: Objectives that train on a scorer (``rlhf``) only: a
+            :func:`mdpo.scorers.get_scorer` key.
         scorer_kwargs: Keyword arguments of the scorer.
-        label_columns: Paired DPO only: ``{dimension: label column}``.
+        label_columns: Objectives for paired data (``dpo``, ``modpo``) only:
+            ``{dimension: label column}``.
         kwargs: Further keyword arguments of the objective (``beta``, ``max_length``, ...).
     """
 
@@ -89,42 +95,61 @@ class DimensionSpec:
         return [self.name] if isinstance(self.name, str) else list(self.name)
 
     def __post_init__(self) -> None:
+        from mdpo.objectives import available_objectives, objective_spec
+
         names = self.name if isinstance(self.name, list) else [self.name]
         if not names or not all(isinstance(n, str) and n for n in names):
             raise ValueError(
                 f"dimensions[].name must be a non-empty str or list of str, got {self.name!r}"
             )
-        if self.objective not in OBJECTIVE_KINDS:
-            raise ValueError(
-                f"dimensions[{self.name!r}].objective must be one of {OBJECTIVE_KINDS}, "
-                f"got {self.objective!r}"
-            )
+        where = f"dimensions[{self.name!r}]"
+        allowed = available_objectives()
+        if not isinstance(self.objective, str) or self.objective not in allowed:
+            raise ValueError(f"{where}.objective must be one of {allowed}, got {self.objective!r}")
+        spec = objective_spec(self.objective)
         if self.data is None:
             raise ValueError(
-                f"dimensions[{self.name!r}].data is required: a dataset folder or a "
-                ".json/.jsonl file (for rlhf, the prompts)"
+                f"{where}.data is required: a dataset folder or a .json/.jsonl file (for an "
+                "objective that trains on a scorer, such as rlhf, the prompts)"
             )
-        _check_str(f"dimensions[{self.name!r}].data", self.data)
+        _check_str(f"{where}.data", self.data)
         for key in ("split", "eval_split"):
-            _check_str(f"dimensions[{self.name!r}].{key}", getattr(self, key))
+            _check_str(f"{where}.{key}", getattr(self, key))
         if self.eval_data is not None:
-            _check_str(f"dimensions[{self.name!r}].eval_data", self.eval_data)
-        if self.objective == "rlhf":
-            _check_str(f"dimensions[{self.name!r}].scorer", self.scorer)
+            _check_str(f"{where}.eval_data", self.eval_data)
+        if spec.scorer:
+            _check_str(f"{where}.scorer", self.scorer)
         elif self.scorer is not None:
             raise ValueError(
-                f"dimensions[{self.name!r}].scorer is only used by objective 'rlhf', "
-                f"got scorer={self.scorer!r} with objective {self.objective!r}"
+                f"{where}.scorer is only used by objectives that train on a scorer "
+                f"({_objectives_where('scorer')}), got scorer={self.scorer!r} with objective "
+                f"{self.objective!r}"
             )
-        if len(names) > 1 and self.objective != "dpo":
+        if not spec.paired and (len(names) > 1 or self.label_columns is not None):
             raise ValueError(
-                f"dimensions[{self.name!r}]: several names in one component need objective "
-                f"'dpo' with paired data, got {self.objective!r}"
+                f"{where}: several names in one component, and label_columns, need an "
+                f"objective for paired data ({_objectives_where('paired')}), got "
+                f"{self.objective!r}"
             )
         for field_name in ("scorer_kwargs", "kwargs"):
-            _check_mapping(f"dimensions[{self.name!r}].{field_name}", getattr(self, field_name))
+            _check_mapping(f"{where}.{field_name}", getattr(self, field_name))
         if self.label_columns is not None:
-            _check_mapping(f"dimensions[{self.name!r}].label_columns", self.label_columns)
+            _check_mapping(f"{where}.label_columns", self.label_columns)
+
+
+def _objectives_where(flag: str) -> str:
+    """The registered objectives whose :class:`~mdpo.objectives.ObjectiveSpec` has ``flag``."""
+    from mdpo.objectives import available_objectives, objective_spec
+
+    return ", ".join(n for n in available_objectives() if getattr(objective_spec(n), flag))
+
+
+def __getattr__(name: str) -> Any:
+    if name == "OBJECTIVE_KINDS":  # the constant of earlier versions: the registered names
+        from mdpo.objectives import available_objectives
+
+        return tuple(available_objectives())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _FROM_DIMENSIONS = ("n_dims",)
@@ -313,22 +338,13 @@ class TrainRunConfig:
             for key, value in data.items():
                 check_finite_tree(value, str(key))
             check_remote_code(data, "the run config", allowed=trust_remote_code)
-        fields = _build(cls, data, "the run config", skip=("model", "dimensions", "adapter"))
-        model = data.get("model", "smollm2")
-        if isinstance(model, str):
-            model = {"name_or_path": model}
-        fields["model"] = _build(ModelSpec, model, "model", construct=True)
-        dims = data.get("dimensions")
-        if not isinstance(dims, list):
-            raise ValueError(
-                f"dimensions must be a list of dimension mappings, got {type(dims).__name__}"
-            )
-        fields["dimensions"] = [
-            _build(DimensionSpec, d, f"dimensions[{i}]", construct=True) for i, d in enumerate(dims)
-        ]
-        adapter = data.get("adapter") or {}
-        fields["adapter"] = _build(AdapterSpec, adapter, "adapter", construct=True)
-        return cls(**fields)
+            model = data.get("model", "smollm2")
+            data = {
+                **data,
+                "model": {"name_or_path": model} if isinstance(model, str) else model,
+                "adapter": data.get("adapter") or {},
+            }
+        return build_dataclass(cls, data, "the run config")
 
 
 def load_run_config(
@@ -383,31 +399,6 @@ def _resolve_source(base: Path, source: str | None) -> str | None:
     if local.exists() or is_data_file(source) or source.startswith("."):
         return os.fspath(local)
     return source  # a Hub dataset name
-
-
-def _build(
-    cls: type, data: Any, where: str, *, skip: tuple[str, ...] = (), construct: bool = False
-) -> Any:
-    if not isinstance(data, Mapping):
-        raise ValueError(f"{where} must be a mapping, got {type(data).__name__} {data!r:.80}")
-    names = {f.name for f in dataclasses.fields(cls)}
-    for key in data:
-        if key not in names:
-            raise ValueError(
-                f"unknown key {key!r} in {where}; allowed keys: {', '.join(sorted(names))}"
-            )
-    required = [
-        f.name
-        for f in dataclasses.fields(cls)
-        if f.default is dataclasses.MISSING
-        and f.default_factory is dataclasses.MISSING
-        and f.name not in skip
-    ]
-    for key in required:
-        if key not in data:
-            raise ValueError(f"missing key {key!r} in {where}")
-    fields = {k: v for k, v in data.items() if k not in skip}
-    return cls(**fields) if construct else fields
 
 
 def _check_str(name: str, value: Any) -> None:

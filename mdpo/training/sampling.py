@@ -7,7 +7,7 @@ import torch
 from mdpo.preferences import check_preference, sample_preferences
 from mdpo.seeding import keyed_generator
 
-__all__ = ["training_preferences"]
+__all__ = ["expand_rows", "training_preferences"]
 
 
 def training_preferences(
@@ -57,15 +57,13 @@ def training_preferences(
     """
     if rows.dim() != 1:
         raise ValueError(f"rows must have shape [b], got {tuple(rows.shape)}")
-    b = rows.shape[0]
     if fixed is not None:
-        lam = check_preference(fixed, m, name="fixed_preference").to(torch.float32)
-        return lam.expand(b, m).clone().to(rows.device)
+        return expand_rows(check_preference(fixed, m, name="fixed_preference"), rows)
     if mode == "per_step":
         lam = sample_preferences(
             1, m, generator=keyed_generator(seed, "preference", int(step)), vertex_prob=vertex_prob
         )
-        return lam.expand(b, m).clone().to(rows.device)
+        return expand_rows(lam, rows)
     if mode != "per_row":
         raise ValueError(f"mode must be 'per_row' or 'per_step', got {mode!r}")
     draws = [
@@ -79,3 +77,17 @@ def training_preferences(
     ]
     out = torch.cat(draws) if draws else torch.empty(0, m)
     return out.to(rows.device)
+
+
+def expand_rows(preference: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """One λ for every row: ``[m]`` (or ``[1, m]``) → ``[b, m]`` float32 on ``rows``' device.
+
+    Args:
+        preference: λ, validated already.
+        rows: Global row indices ``[b]``.
+
+    Returns:
+        A new ``[b, m]`` tensor.
+    """
+    m = preference.shape[-1]
+    return preference.to(torch.float32).expand(rows.shape[0], m).clone().to(rows.device)

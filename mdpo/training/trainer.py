@@ -9,10 +9,11 @@ from typing import Any
 
 import torch
 from torch import nn
-from transformers import Trainer, TrainerCallback
+from transformers import Trainer
 
 from mdpo._io import atomic_write
 from mdpo.conditioning import NoConditioning
+from mdpo.preferences import check_preference
 
 from .checkpoint import (
     adapter_kind,
@@ -25,8 +26,10 @@ from .config import MDPOConfig
 from .evaluation import eval_parts, evaluate_parts
 from .ideal import IdealPointTracker
 from .metrics import MetricAccumulator, batch_metrics
+from .policy_view import policy_view
 from .rows import ROW_KEY, RowIndexDataset, collate_rows
-from .sampling import training_preferences
+from .sampling import expand_rows, training_preferences
+from .setup import as_multi_objective, check_dimensions, resolve_conditioning, stream_length
 
 __all__ = ["MDPOTrainer"]
 
@@ -140,25 +143,28 @@ class MDPOTrainer(Trainer):
                 stacklevel=2,
             )
             train_dataset = train_data
-        self.objective = _as_multi_objective(objective, train_dataset, args)
+        self.objective = as_multi_objective(objective, train_dataset, args)
         self.dim_names = list(self.objective.dim_names)
         m = len(self.dim_names)
         self.n_dims = m
-        _check_dims(args, self.dim_names)
+        check_dimensions(args, self.dim_names)
         if kind == "panacea" and model.n_dims != m:
             raise ValueError(
                 f"the objective has m={m} dimensions {self.dim_names} but the Panacea adapter "
                 f"has n_dims={model.n_dims}; build the adapter with "
                 f"PanaceaConfig(n_dims={m}, ...)"
             )
-        self.conditioning = _resolve_conditioning(conditioning, kind, args, self.dim_names)
+        self.conditioning = resolve_conditioning(conditioning, kind, args, self.dim_names)
         from mdpo.aggregators import get_aggregator
 
         self.aggregator = get_aggregator(args.aggregator, **args.aggregator_kwargs)
         self.ideal_tracker = IdealPointTracker(m, args.ideal_margin)
         self.fixed_ideal = None if args.ideal == "track" else torch.tensor(args.ideal)
+        # Checked once here (the config checked it too); every step repeats it to its rows.
         self.fixed_preference = (
-            None if args.fixed_preference is None else torch.tensor(args.fixed_preference)
+            None
+            if args.fixed_preference is None
+            else check_preference(args.fixed_preference, m, name="args.fixed_preference")
         )
         self._metrics = MetricAccumulator()
         self.eval_parts = [] if eval_dataset is None else eval_parts(self.objective, eval_dataset)
@@ -166,7 +172,7 @@ class MDPOTrainer(Trainer):
             model=model,
             args=args,
             data_collator=collate_rows,
-            train_dataset=RowIndexDataset(_stream_length(args, self.objective)),
+            train_dataset=RowIndexDataset(stream_length(args, self.objective)),
             # Trainer only checks that evaluation has data; evaluate() reads self.eval_parts.
             eval_dataset=RowIndexDataset(1) if self.eval_parts else None,
             processing_class=processing_class,
@@ -177,7 +183,9 @@ class MDPOTrainer(Trainer):
         self.loss_is_scaled_for_ga = False
         self._grad_norms: list[dict[str, float]] = []
         if args.log_dynamics:
-            self.add_callback(_GradientNormCallback(self))
+            from .callbacks import GradientNormCallback
+
+            self.add_callback(GradientNormCallback(self))
 
     # ------------------------------------------------------------------ data
     def _get_train_sampler(self, train_dataset: Any = None) -> torch.utils.data.Sampler:
@@ -217,17 +225,21 @@ class MDPOTrainer(Trainer):
         """
         rows = inputs[ROW_KEY]
         step = int(self.state.global_step)
-        lam = training_preferences(
-            rows,
-            step,
-            self.n_dims,
-            seed=int(self.args.seed),
-            mode=self.args.preference_sampling,
-            vertex_prob=self.args.vertex_prob,
-            fixed=self.fixed_preference,
-        )
+        if self.fixed_preference is not None:
+            lam = expand_rows(self.fixed_preference, rows)
+        else:
+            lam = training_preferences(
+                rows,
+                step,
+                self.n_dims,
+                seed=int(self.args.seed),
+                mode=self.args.preference_sampling,
+                vertex_prob=self.args.vertex_prob,
+            )
+        # The objective validates λ (once per step); from there on it is trusted, down to the
+        # adapter and the aggregator.
         out = self.objective(
-            _policy_view(model, self.accelerator.unwrap_model(model)),
+            policy_view(model, self.accelerator.unwrap_model(model)),
             rows,
             step,
             lam,
@@ -239,11 +251,12 @@ class MDPOTrainer(Trainer):
         row_lam = row_lam.to(device=losses.device, dtype=losses.dtype)
         z = self._update_ideal(losses, mask)
         ideal = z.to(device=losses.device, dtype=losses.dtype) if z is not None else None
-        loss = self.aggregator.reduce(
+        loss = self.aggregator._reduce(
             losses,
             row_lam,
             mask=mask,
             ideal=ideal if self.aggregator.requires_ideal else None,
+            trusted=True,
         )
         self._metrics.add(batch_metrics(self.dim_names, losses, mask, row_lam, out.metrics))
         return (loss, out) if return_outputs else loss
@@ -364,7 +377,7 @@ class MDPOTrainer(Trainer):
         try:
             out.update(
                 preference_probe(
-                    _policy_view(self.model, unwrapped),
+                    policy_view(self.model, unwrapped),
                     self.objective,
                     list(range(self.args.probe_rows)),
                     tokenizer=self.processing_class,
@@ -440,127 +453,3 @@ class MDPOTrainer(Trainer):
         best = self.state.best_model_checkpoint
         if best is not None:
             load_adapter_weights(self.accelerator.unwrap_model(self.model), best)
-
-
-class _PolicyView:
-    """The DDP-wrapped model for calls (gradient sync), the bare model for everything else.
-
-    Objectives and conditionings call ``set_preference``, ``disable_adapter`` or
-    ``generate``, which a ``DistributedDataParallel`` wrapper does not expose; forward
-    calls must still go through the wrapper so that gradients are all-reduced.
-    """
-
-    def __init__(self, wrapped: nn.Module, module: nn.Module) -> None:
-        self._wrapped = wrapped
-        self._module = module
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._wrapped(*args, **kwargs)
-
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        return self._wrapped(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._module, name)
-
-
-class _GradientNormCallback(TrainerCallback):
-    """Collects :func:`~mdpo.training.dynamics.gradient_norms` before every optimizer step."""
-
-    def __init__(self, trainer: MDPOTrainer) -> None:
-        self.trainer = trainer
-
-    def on_pre_optimizer_step(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        from mdpo.training.dynamics import gradient_norms
-
-        trainer = self.trainer
-        trainer._grad_norms.append(gradient_norms(trainer.accelerator.unwrap_model(trainer.model)))
-
-
-def _policy_view(wrapped: nn.Module, module: nn.Module) -> Any:
-    return module if wrapped is module else _PolicyView(wrapped, module)
-
-
-def _as_multi_objective(objective: Any, train_dataset: Any, args: MDPOConfig) -> Any:
-    from mdpo.objectives import MultiObjective, Objective
-
-    if isinstance(objective, MultiObjective):
-        if train_dataset is not None:
-            raise ValueError(
-                "train_dataset must be None when objective is a MultiObjective (each component "
-                "carries its own data); pass train_dataset only with a single Objective"
-            )
-        return objective
-    if isinstance(objective, Objective):
-        if train_dataset is None:
-            raise ValueError(
-                f"train_dataset is required with a single {type(objective).__name__}: the "
-                "dataset (or scorer) it trains on"
-            )
-        if objective.dim_names is None and args.dim_names and len(args.dim_names) == 1:
-            objective = objective.bind(args.dim_names[0])
-        return MultiObjective.single(objective, train_dataset)
-    raise TypeError(
-        "objective must be an mdpo.objectives.MultiObjective or Objective, "
-        f"got {type(objective).__name__}"
-    )
-
-
-def _check_dims(args: MDPOConfig, dim_names: list[str]) -> None:
-    m = len(dim_names)
-    if args.dim_names is not None and list(args.dim_names) != dim_names:
-        raise ValueError(
-            f"args.dim_names {args.dim_names} does not match the objective's dimensions {dim_names}"
-        )
-    for name, value in (("fixed_preference", args.fixed_preference), ("ideal", args.ideal)):
-        if isinstance(value, list) and len(value) != m:
-            raise ValueError(
-                f"args.{name} has {len(value)} entries {value} but the objective has m={m} "
-                f"dimensions {dim_names}"
-            )
-
-
-def _resolve_conditioning(
-    conditioning: Any, kind: str, args: MDPOConfig, dim_names: list[str]
-) -> Any:
-    from mdpo import conditioning as cond
-
-    if conditioning is None:
-        if kind == "panacea":
-            return cond.AdapterConditioning()
-        if args.fixed_preference is not None:
-            return cond.NoConditioning()
-        raise ValueError(
-            "cannot sample preferences: the model has no Panacea adapter to write λ into and "
-            "no prompt conditioning was given. Use get_panacea_model(...), pass "
-            f"conditioning=PromptConditioning({dim_names!r}), or train at one λ with "
-            "MDPOConfig(fixed_preference=[...])"
-        )
-    requires_adapter = getattr(conditioning, "requires_adapter", False)
-    if requires_adapter and kind != "panacea":
-        raise ValueError(
-            f"conditioning {type(conditioning).__name__} writes λ into a Panacea adapter but the "
-            f"model is a {kind} model without one; use PromptConditioning for a plain LoRA model"
-        )
-    if kind == "panacea" and not requires_adapter:
-        raise ValueError(
-            f"a Panacea model needs λ written into its adapter, but conditioning "
-            f"{type(conditioning).__name__} does not do that; leave conditioning=None "
-            "(AdapterConditioning) or train a plain LoRA model with it"
-        )
-    return conditioning
-
-
-def _stream_length(args: MDPOConfig, objective: Any) -> int:
-    world = max(1, args.world_size)
-    rows_per_step = args.per_device_train_batch_size * args.gradient_accumulation_steps * world
-    if args.max_steps is not None and args.max_steps > 0:
-        return args.max_steps * rows_per_step
-    n = getattr(objective, "num_rows", None)
-    if n is None:
-        raise ValueError(
-            f"max_steps must be > 0 for MDPOTrainer (got {args.max_steps}) unless the objective "
-            "defines num_rows: each step draws fresh examples per dimension, so an epoch is not "
-            "defined by the data"
-        )
-    return max(int(n), rows_per_step)

@@ -136,3 +136,29 @@ def test_builtins_are_protected(clean_registry):
 def test_register_refuses_bad_input(clean_registry, name, cls, error, match):
     with pytest.raises(error, match=match):
         register_aggregator(name, cls)
+
+
+class InputsPowerMean(Aggregator):
+    """PowerMean written against the one-argument protocol: ``_aggregate(self, x)``."""
+
+    def __init__(self, p: float = 2.0) -> None:
+        self.p = p
+
+    def _aggregate(self, x):
+        terms = x.preference * x.offset().clamp_min(0) ** self.p
+        if x.mask is not None:
+            terms = torch.where(x.mask, terms, 0.0)
+        return terms.sum(-1) ** (1 / self.p)
+
+
+def test_one_argument_and_legacy_four_argument_aggregate_agree():
+    losses = torch.tensor([[1.0, 2.0], [3.0, 0.5]], requires_grad=True)
+    lam = torch.tensor([[0.25, 0.75], [0.5, 0.5]])
+    mask = torch.tensor([[True, False], [True, True]])
+    for kwargs in ({"ideal": [0.0, 0.0]}, {"ideal": [0.5, 0.1], "mask": mask}):
+        new = InputsPowerMean(3.0)(losses, lam, **kwargs)
+        legacy = PowerMean(3.0)(losses, lam, **kwargs)
+        torch.testing.assert_close(new, legacy, rtol=0, atol=0)
+        assert InputsPowerMean(3.0).reduce(losses, lam, **kwargs) == PowerMean(3.0).reduce(
+            losses, lam, **kwargs
+        )

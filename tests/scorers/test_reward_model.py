@@ -116,8 +116,9 @@ def test_text_pair_mode_for_tokenizers_without_template(tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"batch_size": 0}, ValueError, "batch_size must be a positive int"),
-        ({"max_length": -1}, ValueError, "max_length must be a positive int"),
+        ({"batch_size": 0}, ValueError, "batch_size must be an int >= 1, got 0"),
+        ({"max_length": -1}, ValueError, "max_length must be an int >= 1, got -1"),
+        ({"batch_size": 2.0}, TypeError, "batch_size must be an int >= 1, got float 2.0"),
         ({"label_index": 1}, ValueError, r"label_index must be in \[0, 1\)"),
         ({"use_chat_template": "yes"}, ValueError, "use_chat_template must be"),
     ],

@@ -1,0 +1,185 @@
+"""The one name → entry table behind every registry of mdpo.
+
+:func:`mdpo.aggregators.register_aggregator`, :func:`mdpo.scorers.register_scorer`,
+:func:`mdpo.objectives.register_objective` and :func:`mdpo.policies.register_policy_loader`
+each keep a :class:`Registry`: keys are normalised (stripped and lower-cased by default),
+registration works as a call or as a decorator, a taken key is refused unless
+``overwrite=True``, the built-in keys cannot be unregistered, and an unknown key is refused
+with a ``ValueError`` that lists the registered ones. The registries differ only in their
+words (what they hold, how an unknown name is reported) and in the check an entry must pass.
+
+Example:
+    >>> from mdpo._registry import Registry
+    >>> colours = Registry("colour")
+    >>> colours.register("Red", 0xFF0000)
+    16711680
+    >>> @colours.register("green")
+    ... def green():
+    ...     return 0x00FF00
+    >>> colours.names(), colours.get(" RED ")
+    (['red', 'green'], 16711680)
+    >>> colours.get("blue")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown colour 'blue'; valid names are red, green
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
+
+__all__ = ["Registry"]
+
+T = TypeVar("T")
+_MISSING: Any = object()
+
+
+def _lower(name: str) -> str:
+    return name.strip().lower()
+
+
+class Registry(Generic[T]):
+    """Named entries of one kind, looked up by a normalised key.
+
+    Args:
+        what: What an entry is, for messages (``"aggregator"``, ``"scorer"``, ...).
+        key: Turns a registered or looked-up name into its key; stripped and lower-cased
+            by default. It is called with a str only.
+        unknown: The message of :meth:`get` for an unknown name: a format string with the
+            fields ``what``, ``name`` (the name as given) and ``names`` (the keys in
+            registration order, comma separated) or ``keys`` (the sorted list of keys).
+        allow_same: Re-registering an entry equal to the one a key holds is a no-op (True)
+            or is refused like any other taken key (False).
+
+    Attributes:
+        what: As given.
+    """
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        key: Callable[[str], str] = _lower,
+        unknown: str = "unknown {what} {name!r}; valid names are {names}",
+        allow_same: bool = True,
+    ) -> None:
+        self.what = what
+        self._key = key
+        self._unknown = unknown
+        self._allow_same = allow_same
+        self._entries: dict[str, T] = {}
+        self._builtin: set[str] = set()
+
+    def key(self, name: Any) -> str:
+        """``name``, as a user gives it, normalised to its key.
+
+        Raises:
+            TypeError: If ``name`` is not a str.
+        """
+        if not isinstance(name, str):
+            raise TypeError(f"{self.what} name must be a str, got {type(name).__name__} {name!r}")
+        return self._key(name)
+
+    def names(self) -> list[str]:
+        """The registered keys, in registration order (a new list)."""
+        return list(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._key(name) in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._entries))
+
+    def get(self, name: Any) -> T:
+        """The entry registered under ``name``.
+
+        Args:
+            name: A registered name (normalised like every key).
+
+        Returns:
+            The entry.
+
+        Raises:
+            TypeError: If ``name`` is not a str.
+            ValueError: If nothing is registered under it; the message lists the keys.
+        """
+        key = self.key(name)
+        if key not in self._entries:
+            keys = self.names()
+            raise ValueError(
+                self._unknown.format(
+                    what=self.what, name=name, names=", ".join(keys), keys=sorted(keys)
+                )
+            )
+        return self._entries[key]
+
+    def register(
+        self,
+        name: str,
+        entry: T | None = None,
+        *,
+        overwrite: bool = False,
+        check: Callable[[T], None] | None = None,
+        builtin: bool = False,
+    ) -> Any:
+        """Register ``entry`` under ``name``, or return a decorator that does.
+
+        Args:
+            name: The name (its key is stored).
+            entry: The entry; omit it to get a decorator that registers and returns its
+                argument.
+            overwrite: Replace the entry of a taken key instead of refusing.
+            check: Called with the entry before it is stored; raises if it is unfit.
+            builtin: Mark the key built-in: :meth:`unregister` refuses it.
+
+        Returns:
+            ``entry``, or the decorator.
+
+        Raises:
+            TypeError: If ``name`` is not a str (or ``check`` refuses the entry).
+            ValueError: If the key is taken by another entry and ``overwrite`` is False.
+        """
+        key = self.key(name)
+
+        def add(value: T) -> T:
+            if check is not None:
+                check(value)
+            held = self._entries.get(key, _MISSING)
+            taken = held is not _MISSING and (held != value or not self._allow_same)
+            if taken and not overwrite:
+                article = "an" if self.what[:1] in "aeiou" else "a"
+                shown = getattr(held, "__name__", None) or repr(held)
+                raise ValueError(
+                    f"{article} {self.what} is already registered as {key!r} ({shown}); pass "
+                    "overwrite=True to replace it"
+                )
+            self._entries[key] = value
+            if builtin:
+                self._builtin.add(key)
+            return value
+
+        return add if entry is None else add(entry)
+
+    def unregister(self, name: Any) -> T:
+        """Remove a registration that is not built-in.
+
+        Args:
+            name: A registered name.
+
+        Returns:
+            The entry that was registered.
+
+        Raises:
+            TypeError: If ``name`` is not a str.
+            ValueError: If ``name`` is built-in or not registered.
+        """
+        key = self.key(name)
+        if key in self._builtin:
+            raise ValueError(f"the built-in {self.what} name={name!r} cannot be unregistered")
+        if key not in self._entries:
+            raise ValueError(
+                f"no {self.what} is registered as name={name!r}; registered: "
+                f"{', '.join(self._entries)}"
+            )
+        return self._entries.pop(key)
