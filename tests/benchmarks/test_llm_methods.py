@@ -353,3 +353,10 @@ def test_modpo_trains_margin_experts_then_its_grid_saves_and_loads(tiny_lm_dir, 
     assert manifest["margin_experts"] == {"steps": 1, "reused": False}
     policy, _ = load_policy(run_dir)
     assert isinstance(policy, DPSPolicy) and policy.supports([0.5, 0.5])
+    # Like DPS, its members share one base: evaluated (and reloaded) batched per row, so
+    # the reloaded policy reproduces the stored answers in the runner's one call.
+    assert manifest["soup"] == "unmerged" and policy.batched
+    examples = results["tasks"]["llm2"]["llm"]["examples"]["modpo"]
+    task = load_suite(cfg).tasks[0].build()
+    evals = task.evaluate_points(policy, torch.tensor(examples["preferences"]))
+    assert [r.answers[:2] for r in evals] == examples["answers"]
