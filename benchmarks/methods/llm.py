@@ -66,7 +66,7 @@ class LLMContext(MethodContext):
     """What a method kind's ``train_llm`` receives on a language-model task, and helpers.
 
     The first fields are :class:`~mdpo.benchmarks.methods.context.MethodContext`'s (``task``
-    an :class:`~mdpo.benchmarks.tasks.smollm.LLMTask`); this adds:
+    an :class:`~mdpo.benchmarks.tasks.llm.LLMTask`); this adds:
 
     Args:
         task_params: The task's params (the experts' cache key).
@@ -200,7 +200,7 @@ def run_llm_method(
 
     Args:
         method: The method's config (``steps``/``lr``/``vertex_prob`` override ``training``).
-        task: The :class:`~mdpo.benchmarks.tasks.smollm.LLMTask` (its base model and data
+        task: The :class:`~mdpo.benchmarks.tasks.llm.LLMTask` (its base model and data
             are loaded once and shared by all methods).
         task_name: The task's name in the suite.
         task_params: The task's params (the experts' cache key).

@@ -44,7 +44,7 @@ def train_adapter(
 
     Args:
         model: A :class:`mdpo.adapters.PanaceaModel` or ``peft.PeftModel``.
-        task: The :class:`~mdpo.benchmarks.tasks.smollm.LLMTask`.
+        task: The :class:`~mdpo.benchmarks.tasks.llm.LLMTask`.
         data: Its paired DPO dataset.
         steps: Optimizer steps (each ``training.pref_batch`` pairs).
         training: Learning rate, batch, ideal margin and logging interval.

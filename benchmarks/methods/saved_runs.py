@@ -105,7 +105,7 @@ def write_run(
 
     Args:
         run_dir: The run folder (from :func:`run_dir_for`).
-        task: The :class:`~mdpo.benchmarks.tasks.smollm.LLMTask` (base model, dimensions).
+        task: The :class:`~mdpo.benchmarks.tasks.llm.LLMTask` (base model, dimensions).
         method: The method's config (its name and aggregator).
         seed: The training seed.
         steps: The optimizer steps of all its trained units.
