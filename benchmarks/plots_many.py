@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mdpo.benchmarks.plots import _first_seed, _pyplot, _save, ordered_methods
+from mdpo.benchmarks.plot_style import first_seed, ordered_methods, pyplot, save_png
 
 __all__ = [
     "RADAR_MIN_DIMS",
@@ -37,7 +37,7 @@ def _vertex_fronts(task: dict[str, Any]) -> list[tuple[str, Any]]:
 
     out = []
     for name, method in ordered_methods(task):
-        front = _first_seed(method)["front"]
+        front = first_seed(method)["front"]
         control = vertex_controllability(front["points"], front["preferences"])
         if np.isfinite(control.scores[:, 0]).sum() >= 2:
             out.append((name, control))
@@ -64,7 +64,7 @@ def plot_vertex_heatmap(task_name: str, task: dict[str, Any], out_dir: Path) -> 
     panels = _vertex_fronts(task)
     if not panels:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     names = task["dim_names"]
     m = len(names)
     cols = min(len(panels), 3)
@@ -107,7 +107,7 @@ def plot_vertex_heatmap(task_name: str, task: dict[str, Any], out_dir: Path) -> 
     fig.tight_layout(rect=(0, 0, 0.93, 0.95))
     cbar = fig.add_axes((0.945, 0.15, 0.012, 0.7))
     fig.colorbar(image, cax=cbar)
-    return _save(fig, Path(out_dir) / f"heatmap_{task_name}.png")
+    return save_png(fig, Path(out_dir) / f"heatmap_{task_name}.png")
 
 
 def radar_preferences(preferences: Any, k: int = 4) -> list[int]:
@@ -188,11 +188,11 @@ def plot_radar(task_name: str, task: dict[str, Any], out_dir: Path, k: int = 4) 
     nadir, scale = np.asarray(norm["nadir"], float), np.asarray(norm["scale"], float)
     fronts = []
     for name, method in ordered_methods(task):
-        front = _first_seed(method)["front"]
+        front = first_seed(method)["front"]
         fronts.append((name, np.asarray(front["preferences"], float), front["points"]))
     if not fronts:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     names = task["dim_names"]
     m = len(names)
     base = max(fronts, key=lambda f: len(f[1]))[1]
@@ -238,7 +238,7 @@ def plot_radar(task_name: str, task: dict[str, Any], out_dir: Path, k: int = 4) 
         fontsize=10,
     )
     fig.tight_layout(rect=(0, 0.07, 1, 0.95))
-    return _save(fig, Path(out_dir) / f"radar_{task_name}.png")
+    return save_png(fig, Path(out_dir) / f"radar_{task_name}.png")
 
 
 def plot_parallel(task_name: str, task: dict[str, Any], path: Path) -> Path:
@@ -257,7 +257,7 @@ def plot_parallel(task_name: str, task: dict[str, Any], path: Path) -> Path:
     Returns:
         ``path``.
     """
-    plt = _pyplot()
+    plt = pyplot()
     names = task["dim_names"]
     m = len(names)
     norm = task["normalization"]
@@ -280,7 +280,7 @@ def plot_parallel(task_name: str, task: dict[str, Any], path: Path) -> Path:
         if truth is not None:
             pts = (np.asarray(truth["points"], float) - nadir) / scale
             ax.fill_between(xs, pts.min(0), pts.max(0), color="0.9", lw=0, label="true front")
-        front = _first_seed(method)["front"]
+        front = first_seed(method)["front"]
         lam = np.asarray(front["preferences"], float)
         pts = (np.asarray(front["points"], float) - nadir) / scale
         for row, weights in zip(pts, lam):
@@ -312,7 +312,7 @@ def plot_parallel(task_name: str, task: dict[str, Any], path: Path) -> Path:
     )
     legend_rows = -(-m // 5)
     fig.tight_layout(rect=(0, 0.04 + 0.035 * legend_rows / rows, 1, 0.95))
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def plot_conflicts(names: list[str], matrix: np.ndarray, path: str | Path, title: str = "") -> Path:
@@ -336,7 +336,7 @@ def plot_conflicts(names: list[str], matrix: np.ndarray, path: str | Path, title
     m = len(names)
     if values.shape != (m, m):
         raise ValueError(f"matrix must have shape [{m}, {m}] for {m} names, got {values.shape}")
-    plt = _pyplot()
+    plt = pyplot()
     side = 2.0 + 0.55 * m
     fig, ax = plt.subplots(figsize=(side + 1.0, side))
     cmap = plt.get_cmap("RdBu").with_extremes(bad="0.85")
@@ -362,4 +362,4 @@ def plot_conflicts(names: list[str], matrix: np.ndarray, path: str | Path, title
         title or "Spearman ρ within prompt (negative: the dimensions conflict)", fontsize=9
     )
     fig.tight_layout()
-    return _save(fig, Path(path))
+    return save_png(fig, Path(path))

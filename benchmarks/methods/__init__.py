@@ -6,24 +6,10 @@ contract tests read the registry (:func:`get_method`, :func:`available_methods`)
 is registered with :func:`register_method`.
 """
 
-from mdpo.benchmarks.methods import dps, mod, modpo, panacea, prompt, rs
-from mdpo.benchmarks.methods.registry import (
-    MethodSpec,
-    available_methods,
-    get_method,
-    is_language_model,
-    register_method,
-    unregister_method,
-)
+from mdpo.benchmarks.methods import dps, mod, modpo, panacea, prompt, registry, rs
+from mdpo.benchmarks.methods.registry import *  # noqa: F403
 
-__all__ = [
-    "MethodSpec",
-    "available_methods",
-    "get_method",
-    "is_language_model",
-    "register_method",
-    "unregister_method",
-]
+__all__ = list(registry.__all__)  # the package's API is the registry's
 
 for _kind, _module in (
     ("panacea", panacea),
@@ -33,5 +19,5 @@ for _kind, _module in (
     ("prompt", prompt),
     ("modpo", modpo),
 ):
-    register_method(_kind, _module.SPEC, builtin=True)
+    registry.register_method(_kind, _module.SPEC, builtin=True)
 del _kind, _module

@@ -3,8 +3,9 @@
 :func:`build_method` looks the method's kind up in the registry
 (:mod:`mdpo.benchmarks.methods.registry`) and hands its ``train`` a :class:`FeatureContext`:
 the method, the task, the training settings with the method's overrides, the seed, and the
-pieces every kind shares (seeded initialisation, a plain LoRA of rank k + m, the training
-loop with the suite's settings, the m single-dimension experts, the grid of per-λ members).
+pieces every kind shares (those of :class:`~mdpo.benchmarks.methods.context.MethodContext`:
+seeded initialisation, a plain LoRA of rank k + m, the grid of per-λ members; and here the
+training loop with the suite's settings and the m single-dimension experts).
 The kinds themselves live in one module each (:mod:`~mdpo.benchmarks.methods.panacea`,
 :mod:`~mdpo.benchmarks.methods.rs`, ...).
 """
@@ -12,13 +13,14 @@ The kinds themselves live in one module each (:mod:`~mdpo.benchmarks.methods.pan
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
 from torch import nn
 
 from mdpo.benchmarks.config import MethodConfig, TrainingConfig
+from mdpo.benchmarks.methods.context import MethodContext, member_label, plain_lora
 from mdpo.benchmarks.methods.loop import (
     TrainLog,
     fixed_preferences,
@@ -49,55 +51,13 @@ class MethodRun:
         return sum(log.rows for log in self.logs)
 
 
-def plain_lora(model: nn.Module, target_modules: Sequence[str], rank: int) -> nn.Module:
-    """``model`` wrapped in a plain peft LoRA of rank ``rank`` (``lora_alpha = rank``).
-
-    Args:
-        model: A fresh base model.
-        target_modules: The adapted modules.
-        rank: The LoRA rank (k + m for the baselines).
-
-    Returns:
-        The ``peft.PeftModel``.
-    """
-    from peft import LoraConfig, get_peft_model
-
-    config = LoraConfig(r=rank, lora_alpha=rank, target_modules=list(target_modules))
-    return get_peft_model(model, config)
-
-
-def member_label(preference: torch.Tensor) -> str:
-    """The log label of a grid member trained at ``preference`` ``[m]``.
-
-    Example:
-        >>> import torch
-        >>> from mdpo.benchmarks.methods.builders import member_label
-        >>> member_label(torch.tensor([0.25, 0.75]))
-        'member:0.25,0.75'
-    """
-    return "member:" + ",".join(f"{v:.3g}" for v in preference.tolist())
-
-
 @dataclasses.dataclass
-class FeatureContext:
+class FeatureContext(MethodContext):
     """What a method kind's ``train`` receives on a feature task, and the shared helpers.
 
-    Args:
-        method: The method's config.
-        task: A :class:`~mdpo.benchmarks.tasks.base.TrainableTask`.
-        training: The training settings with the method's overrides applied.
-        seed: The training seed.
+    The fields are :class:`~mdpo.benchmarks.methods.context.MethodContext`'s, ``task`` a
+    :class:`~mdpo.benchmarks.tasks.base.TrainableTask`; this adds how a unit trains there.
     """
-
-    method: MethodConfig
-    task: Any
-    training: TrainingConfig
-    seed: int
-
-    @property
-    def n_dims(self) -> int:
-        """Number m of dimensions."""
-        return self.task.n_dims
 
     @property
     def aggregator(self) -> Any:
@@ -105,19 +65,6 @@ class FeatureContext:
         from mdpo.aggregators import get_aggregator
 
         return get_aggregator(self.method.aggregator, **self.method.aggregator_kwargs)
-
-    def init(self, *keys: Any) -> None:
-        """Seed torch's global generator for one trained unit (adapter initialisation).
-
-        Args:
-            *keys: What is initialised (``"init"``, ``("expert", i)``, ``("member", k)``).
-        """
-        torch.manual_seed(derive_seed(self.seed, self.method.name, *keys) % (2**31))
-
-    def lora(self) -> nn.Module:
-        """A plain LoRA of rank k + m on a fresh base model."""
-        task = self.task
-        return plain_lora(task.make_model(), task.target_modules, self.training.rank + task.n_dims)
 
     def forward(self, model: nn.Module, how: str = "plain") -> Callable[[torch.Tensor], Any]:
         """``λ [B, m] -> model outputs [B, N, ...]`` on the task's N inputs.
@@ -238,33 +185,6 @@ class FeatureContext:
             )
             experts.append(expert.eval())
         return experts, logs
-
-    def grid(self) -> torch.Tensor:
-        """The method's Das–Dennis grid ``[K, m]`` (``dps_partitions``)."""
-        from mdpo.preferences import preference_grid
-
-        return preference_grid(self.n_dims, self.method.grid_partitions(self.n_dims))
-
-    def members(
-        self, train_member: Callable[[nn.Module, torch.Tensor, int, int], TrainLog]
-    ) -> tuple[torch.Tensor, list[nn.Module], list[TrainLog]]:
-        """One plain LoRA per grid point, ``steps // K`` steps each.
-
-        Args:
-            train_member: ``(member, λ [m], k, steps) -> TrainLog`` trains member k at λ.
-
-        Returns:
-            ``(grid [K, m], members, logs)``.
-        """
-        grid = self.grid()
-        per_member = max(1, self.training.steps // grid.shape[0])
-        members, logs = [], []
-        for k, lam in enumerate(grid):
-            self.init("member", k)
-            member = self.lora()
-            logs.append(train_member(member, lam, k, per_member))
-            members.append(member.eval())
-        return grid, members, logs
 
 
 def build_method(method: MethodConfig, task: Any, training: TrainingConfig, seed: int) -> MethodRun:

@@ -1,36 +1,20 @@
 """Train and evaluate the methods on a language-model task, at equal compute, and save them.
 
 Every method trains through :class:`mdpo.training.MDPOTrainer` on the task's paired DPO data
-(reference log-probs precomputed, so the reference never runs during training). One
-optimizer step takes ``training.pref_batch`` pairs, each with its own λ; the budget is
-``training.steps`` such steps. :func:`run_llm_method` looks the method's kind up in the
-registry (:mod:`mdpo.benchmarks.methods.registry`) and hands its ``train_llm`` an
-:class:`LLMContext`: the method, the task, its data, the settings and the helpers the kinds
-share (seeded initialisation, a plain LoRA of rank k + m, :func:`train_adapter` in a work
-folder, the cached single-dimension experts, a grid of per-λ members, saving). How each kind
+(:func:`~mdpo.benchmarks.methods.llm_loop.train_adapter`). :func:`run_llm_method` looks the
+method's kind up in the registry (:mod:`mdpo.benchmarks.methods.registry`) and hands its
+``train_llm`` an :class:`LLMContext`: the method, the task, its data, the settings and the
+helpers the kinds share (those of :class:`~mdpo.benchmarks.methods.context.MethodContext`:
+seeded initialisation, a plain LoRA of rank k + m, a grid of per-λ members; and here
+training in a work folder, the cached single-dimension experts, saving). How each kind
 trains is said in its module (:mod:`~mdpo.benchmarks.methods.panacea`,
 :mod:`~mdpo.benchmarks.methods.rs`, :mod:`~mdpo.benchmarks.methods.mod`,
 :mod:`~mdpo.benchmarks.methods.dps`, :mod:`~mdpo.benchmarks.methods.prompt`,
-:mod:`~mdpo.benchmarks.methods.modpo`).
+:mod:`~mdpo.benchmarks.methods.modpo`); how a run is saved, in
+:mod:`~mdpo.benchmarks.methods.saved_runs`.
 
 RS and MOD share their experts when they are trained identically: experts are cached under
 ``<out>/cache/experts/<key>`` (key: task parameters, training settings, seed, dimension).
-
-**Saved runs.** Each (task, method, seed) is saved under
-``<out>/runs/<task>/<method>/seed<k>/`` with its adapters (``save_pretrained`` format,
-safetensors) and a ``run.json`` manifest (:func:`mdpo.training.write_run_manifest`) that
-:func:`mdpo.policies.load_policy` and ``mdpo generate`` read. Its ``"method"`` is the layout
-the kind registered (:mod:`mdpo.policies.loading` describes each):
-
-- Panacea: ``"method": "panacea"``, ``"adapter_paths": {"adapter": "adapter"}``;
-- RS / MOD: ``"method": "rs"`` / ``"mod"``, ``"experts": {dim: "experts/<dim>"}``;
-- DPS and MODPO: ``"method": "dps"``, ``"grid": [[λ...], ...]``,
-  ``"adapters": ["members/<k>", ...]``;
-- prompt conditioning: ``"method": "lora"``, ``"conditioning": "prompt"``,
-  ``"adapter_paths": {"adapter": "adapter"}``; a soft prompt has ``"conditioning":
-  "soft_prompt"`` and ``"soft_prompt": "soft_prompt.safetensors"``.
-
-Paths are relative to the run folder; the base model is ``base_model``.
 """
 
 from __future__ import annotations
@@ -38,18 +22,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
 
-from mdpo.benchmarks.config import MethodConfig, TrainingConfig, check_run_name, output_path
-from mdpo.benchmarks.methods.builders import plain_lora
+from mdpo.benchmarks.config import MethodConfig, TrainingConfig
+from mdpo.benchmarks.methods.context import MethodContext
+from mdpo.benchmarks.methods.llm_loop import train_adapter
 from mdpo.benchmarks.methods.loop import TrainLog
+from mdpo.benchmarks.methods.saved_runs import grid_fields, run_dir_for, save_adapter, write_run
 from mdpo.benchmarks.resume_key import resume_key
 
 __all__ = [
@@ -60,155 +44,6 @@ __all__ = [
     "run_llm_method",
     "train_adapter",
 ]
-
-
-def run_dir_for(out_dir: str | os.PathLike[str], task: str, method: str, seed: int) -> Path:
-    """The saved-run folder of one (task, method, seed), refusing names that escape ``out_dir``.
-
-    Args:
-        out_dir: The suite's output directory.
-        task: Task name.
-        method: Method name.
-        seed: Seed.
-
-    Returns:
-        ``<out_dir>/runs/<task>/<method>/seed<seed>`` (resolved).
-
-    Raises:
-        ValueError: If a name is not a safe file name.
-
-    Example:
-        >>> from mdpo.benchmarks.methods.llm import run_dir_for
-        >>> run_dir_for("out", "smollm2d", "rs", 0).parts[-4:]
-        ('runs', 'smollm2d', 'rs', 'seed0')
-    """
-    check_run_name(task, "task name")
-    check_run_name(method, "method name")
-    return output_path(out_dir, "runs", task, method, f"seed{int(seed)}")
-
-
-_DYNAMICS_PREFIXES = ("probe/", "grad/", "s/", "sigma/", "shared_norm/", "pref_norm/", "lora_norm/")
-"""Log keys of :mod:`mdpo.training.dynamics` kept in a :class:`TrainLog`."""
-
-
-def train_adapter(
-    model: Any,
-    task: Any,
-    data: Any,
-    *,
-    steps: int,
-    training: TrainingConfig,
-    seed: int,
-    aggregator: str = "ls",
-    aggregator_kwargs: dict[str, Any] | None = None,
-    vertex_prob: float = 0.0,
-    fixed_preference: list[float] | None = None,
-    conditioning: Any = None,
-    label: str = "",
-    workdir: str | os.PathLike[str],
-    objective: Any = None,
-) -> TrainLog:
-    """Train ``model`` (Panacea or peft LoRA) on the task's pairs with :class:`MDPOTrainer`.
-
-    Args:
-        model: A :class:`mdpo.adapters.PanaceaModel` or ``peft.PeftModel``.
-        task: The :class:`~mdpo.benchmarks.tasks.smollm.LLMTask`.
-        data: Its paired DPO dataset.
-        steps: Optimizer steps (each ``training.pref_batch`` pairs).
-        training: Learning rate, batch, ideal margin and logging interval.
-        seed: Trainer seed (λ and data draws are pure functions of it).
-        aggregator: Aggregator key.
-        aggregator_kwargs: Its keyword arguments.
-        vertex_prob: Share of vertex λ draws.
-        fixed_preference: Train at this λ ``[m]`` instead of sampling.
-        conditioning: How λ reaches the model (:mod:`mdpo.conditioning`); the trainer's
-            default (the adapter for Panacea, none for a LoRA) when None.
-        label: Stored in the log.
-        workdir: Trainer output folder (nothing is checkpointed there).
-        objective: The training objective; None: :class:`~mdpo.objectives.DPOObjective`
-            on the task's m label columns, with the task's β and length limit.
-
-    Returns:
-        A :class:`~mdpo.benchmarks.methods.loop.TrainLog`; its curve holds the logged mean
-        loss per dimension and its ``dynamics`` the learning dynamics at the same steps
-        (adapter and gradient norms, per-vertex probe margins, λ-sensitivity).
-    """
-    from transformers import PrinterCallback
-
-    from mdpo.objectives import DPOObjective
-    from mdpo.training import MDPOConfig, MDPOTrainer
-
-    c = task.config
-    if objective is None:
-        objective = DPOObjective(
-            task.dim_names,
-            label_columns={d: d for d in task.dim_names},
-            beta=c.beta,
-            max_length=c.max_length,
-            chat_template=True,
-        )
-    args = MDPOConfig(
-        output_dir=os.fspath(workdir),
-        max_steps=steps,
-        per_device_train_batch_size=training.pref_batch,
-        learning_rate=training.lr,
-        lr_scheduler_type=training.lr_schedule,
-        warmup_steps=0,
-        seed=seed,
-        aggregator=aggregator,
-        aggregator_kwargs=dict(aggregator_kwargs or {}),
-        vertex_prob=vertex_prob,
-        fixed_preference=fixed_preference,
-        ideal_margin=training.ideal_margin,
-        dim_names=task.dim_names,
-        logging_steps=min(training.log_every, steps),
-        log_dynamics=True,
-        save_strategy="no",
-        report_to="none",
-        disable_tqdm=True,
-        use_cpu=task.device.type == "cpu",
-        dataloader_num_workers=0,
-    )
-    trainer = MDPOTrainer(
-        model, args, objective, data, processing_class=task.tokenizer, conditioning=conditioning
-    )
-    trainer.remove_callback(PrinterCallback)  # the logs go into the TrainLog, not stdout
-    start = time.perf_counter()
-    result = trainer.train()
-    wall = time.perf_counter() - start
-    curve_steps, curve = [], []
-    logged = [e for e in trainer.state.log_history if "loss" in e and "step" in e]
-    for entry in logged:
-        curve_steps.append(int(entry["step"]))
-        curve.append([float(entry.get(f"loss/{d}", float("nan"))) for d in task.dim_names])
-    keys = sorted({k for e in logged for k in e if k.startswith(_DYNAMICS_PREFIXES)})
-    dynamics = {k: [float(e.get(k, float("nan"))) for e in logged] for k in keys}
-    needs_ideal = trainer.aggregator.requires_ideal
-    model.eval()
-    return TrainLog(
-        steps=int(result.global_step),
-        rows=int(result.global_step) * training.pref_batch,
-        wall_time=wall,
-        ideal=trainer.ideal_tracker.value.tolist() if needs_ideal else None,
-        curve_steps=curve_steps,
-        curve=curve,
-        label=label,
-        dynamics=dynamics,
-    )
-
-
-def _save(model: Any, target: Path) -> None:
-    """``save_pretrained`` into a temporary sibling, then rename into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
-        model.save_pretrained(os.fspath(tmp))
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class LLMTrained(NamedTuple):
@@ -227,52 +62,27 @@ class LLMTrained(NamedTuple):
 
 
 @dataclasses.dataclass
-class LLMContext:
+class LLMContext(MethodContext):
     """What a method kind's ``train_llm`` receives on a language-model task, and helpers.
 
+    The first fields are :class:`~mdpo.benchmarks.methods.context.MethodContext`'s (``task``
+    an :class:`~mdpo.benchmarks.tasks.llm.LLMTask`); this adds:
+
     Args:
-        method: The method's config.
-        task: The :class:`~mdpo.benchmarks.tasks.smollm.LLMTask`.
         task_params: The task's params (the experts' cache key).
-        training: The training settings with the method's overrides applied.
-        seed: The training seed.
         out: The suite's output directory (resolved).
         run_dir: This run's folder, where the adapters and ``run.json`` are saved.
         data: The task's paired DPO dataset.
     """
 
-    method: MethodConfig
-    task: Any
     task_params: Any
-    training: TrainingConfig
-    seed: int
     out: Path
     run_dir: Path
     data: Any
 
-    @property
-    def n_dims(self) -> int:
-        """Number m of dimensions."""
-        return self.task.n_dims
-
-    def seed_for(self, *keys: Any) -> int:
-        """A 31-bit seed derived from the run's seed and ``keys``."""
-        from mdpo.seeding import derive_seed
-
-        return derive_seed(self.seed, *keys) % (2**31)
-
-    def init(self, *keys: Any) -> None:
-        """Seed torch's global generator for one trained unit of this method."""
-        torch.manual_seed(self.seed_for(self.method.name, *keys))
-
-    def lora(self) -> Any:
-        """A plain LoRA of rank k + m on a fresh copy of the task's base model."""
-        task = self.task
-        return plain_lora(task.make_model(), task.target_modules, self.training.rank + task.n_dims)
-
     def save(self, model: Any, path: str) -> str:
         """Save ``model``'s adapter under the run folder; returns ``path`` (relative)."""
-        _save(model, self.run_dir / path)
+        save_adapter(model, self.run_dir / path)
         return path
 
     def train(self, model: Any, *, steps: int, seed: int, label: str, **kwargs: Any) -> TrainLog:
@@ -331,7 +141,7 @@ class LLMContext:
         """
         from peft import PeftModel
 
-        from mdpo.adapters._files import atomic_write_json
+        from mdpo._io import atomic_write_json
 
         task, training, m = self.task, self.training, self.n_dims
         steps = max(1, training.steps // m) if steps is None else steps
@@ -354,57 +164,11 @@ class LLMContext:
                     fixed_preference=torch.eye(m)[i].tolist(),
                     label=f"expert:{name}",
                 )
-                _save(expert, folder / "adapter")
+                save_adapter(expert, folder / "adapter")
                 atomic_write_json(log_file, log.to_dict())
             experts.append(expert.eval())
             logs.append(log)
         return experts, logs, reused
-
-    def members(
-        self,
-        train_member: Callable[[Any, torch.Tensor, int, int], TrainLog],
-        steps: int | None = None,
-    ) -> tuple[torch.Tensor, list[Any], list[TrainLog], list[str]]:
-        """One plain LoRA per point of the method's grid, each saved as ``members/<k>``.
-
-        Args:
-            train_member: ``(member, λ [m], k, steps) -> TrainLog`` trains member k at λ.
-            steps: The total steps of the members; ``training.steps`` when None (each gets
-                ``steps // K``, at least 1).
-
-        Returns:
-            ``(grid [K, m], members, logs, paths)``.
-        """
-        from mdpo.preferences import preference_grid
-
-        m = self.n_dims
-        grid = preference_grid(m, self.method.grid_partitions(m))
-        per_member = max(1, (self.training.steps if steps is None else steps) // grid.shape[0])
-        members, logs, paths = [], [], []
-        for k, lam in enumerate(grid):
-            self.init("member", k)
-            member = self.lora()
-            logs.append(train_member(member, lam, k, per_member))
-            paths.append(self.save(member, f"members/{k}"))
-            members.append(member.eval())
-        return grid, members, logs, paths
-
-
-def grid_fields(grid: torch.Tensor, paths: list[str]) -> dict[str, Any]:
-    """The ``run.json`` fields of a grid of per-λ adapters (the ``"dps"`` layout).
-
-    Args:
-        grid: ``[K, m]`` the members' preferences.
-        paths: The K adapter paths, relative to the run folder.
-
-    Returns:
-        ``adapter_paths``, ``grid`` and ``adapters``.
-    """
-    return {
-        "adapter_paths": {f"member{k}": p for k, p in enumerate(paths)},
-        "grid": grid.tolist(),
-        "adapters": list(paths),
-    }
 
 
 def _train(ctx: LLMContext) -> LLMTrained:
@@ -436,7 +200,7 @@ def run_llm_method(
 
     Args:
         method: The method's config (``steps``/``lr``/``vertex_prob`` override ``training``).
-        task: The :class:`~mdpo.benchmarks.tasks.smollm.LLMTask` (its base model and data
+        task: The :class:`~mdpo.benchmarks.tasks.llm.LLMTask` (its base model and data
             are loaded once and shared by all methods).
         task_name: The task's name in the suite.
         task_params: The task's params (the experts' cache key).
@@ -453,30 +217,17 @@ def run_llm_method(
     """
     from mdpo.benchmarks.stats import bootstrap_interval
     from mdpo.evaluation import Front
-    from mdpo.training import write_run_manifest
 
     out = Path(out_dir).resolve()
     cfg = method.training_for(training)
     run_dir = run_dir_for(out, task_name, method.name, seed)
     start = time.perf_counter()
     data = task.preference_data(os.fspath(out / "cache" / "data"))
-    ctx = LLMContext(method, task, task_params, cfg, seed, out, run_dir, data)
+    ctx = LLMContext(method, task, cfg, seed, task_params, out, run_dir, data)
     policy, logs, fields = _train(ctx)
     trained = time.perf_counter() - start
-    write_run_manifest(
-        run_dir,
-        {
-            "base_model": task.config.model,
-            "base_model_description": task.model_description,
-            "method": fields["method"],
-            "method_name": method.name,
-            "aggregator": method.aggregator,
-            "dimension_names": task.dim_names,
-            "seed": seed,
-            "steps": sum(log.steps for log in logs),
-            **fields,
-        },
-    )
+    steps = sum(log.steps for log in logs)
+    write_run(run_dir, task, method, seed=seed, steps=steps, fields=fields)
     kept = torch.stack([lam for lam in preferences if policy.supports(lam)])
     evals = task.evaluate_points(policy, kept)
     front = Front(torch.stack([r.values for r in evals]), kept.double(), list(task.dim_names))
@@ -508,7 +259,7 @@ def run_llm_method(
         "method": method.name,
         "seed": seed,
         "front": front.to_dict(),
-        "steps": sum(log.steps for log in logs),
+        "steps": steps,
         "rows": sum(log.rows for log in logs),
         "tokens": None,
         "train_wall_time": trained,

@@ -24,7 +24,9 @@ rank k + m per point of its Das–Dennis grid (``dps_partitions``), evaluated on
   practice), computed once per response and added to the data. The budget is split in
   half: the m experts train ``(steps // 2) // m`` steps each at the vertices (cached like
   RS's, under their own key), the K members share the rest, ``(steps − m·expert steps) // K``
-  each.
+  each. Its members share one base model like DPS's, so they are evaluated the same way:
+  unmerged, all (λ, prompt) rows in shared generate batches
+  (:func:`mdpo.benchmarks.methods.dps.saved_grid`).
 
 MODPO's margin is a linear combination, so the method's ``aggregator`` must be ``"ls"``.
 It does not run on the synthetic task (no preferences to learn from).
@@ -41,9 +43,9 @@ import torch.nn.functional as F
 
 from mdpo.benchmarks.methods import dps
 from mdpo.benchmarks.methods.builders import FeatureContext, MethodRun, member_label
-from mdpo.benchmarks.methods.llm import LLMContext, LLMTrained, grid_fields
+from mdpo.benchmarks.methods.llm import LLMContext, LLMTrained
 from mdpo.benchmarks.methods.loop import TrainLog, fixed_preferences
-from mdpo.benchmarks.methods.registry import is_language_model
+from mdpo.benchmarks.methods.registry import is_language_model, linear_aggregator
 from mdpo.benchmarks.tasks.bandit import BanditTask
 from mdpo.objectives import modpo_loss, target_dimension
 from mdpo.policies import DPSPolicy
@@ -200,13 +202,9 @@ def train_llm(ctx: LLMContext) -> LLMTrained:
             data=data,
         )
 
-    grid, members, logs, paths = ctx.members(member, steps=max(1, steps - m * expert_steps))
-    fields = {
-        **grid_fields(grid, paths),
-        "method_kind": "modpo",
-        "margin_experts": {"steps": expert_steps, "reused": reused},
-    }
-    return LLMTrained(DPSPolicy(grid, members, task.dim_names), expert_logs + logs, fields)
+    policy, logs, fields = dps.saved_grid(ctx, member, steps=max(1, steps - m * expert_steps))
+    fields |= {"method_kind": "modpo", "margin_experts": {"steps": expert_steps, "reused": reused}}
+    return LLMTrained(policy, expert_logs + logs, fields)
 
 
 def _supports(task: Any) -> bool:
@@ -215,7 +213,7 @@ def _supports(task: Any) -> bool:
 
 
 def _check(method: Any) -> None:
-    if method.aggregator != "ls":
+    if not linear_aggregator(method):
         raise ValueError(
             f"method {method.name!r} has kind 'modpo', whose margin is a linear combination "
             f"of the rewards: aggregator must be 'ls', got {method.aggregator!r}"

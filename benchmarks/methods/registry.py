@@ -39,6 +39,7 @@ __all__ = [
     "available_methods",
     "get_method",
     "is_language_model",
+    "linear_aggregator",
     "register_method",
     "unregister_method",
 ]
@@ -54,6 +55,21 @@ def is_language_model(task: Any) -> bool:
         Whether it is a :class:`~mdpo.benchmarks.tasks.base.LanguageModelTask`.
     """
     return isinstance(task, LanguageModelTask)
+
+
+def linear_aggregator(method: Any) -> bool:
+    """Whether a method scalarises its dimensions linearly (``aggregator: ls``).
+
+    A grid member of such a method targets the linear scalarisation's optimum at its λ
+    (a spec's ``grid_optimum``).
+
+    Args:
+        method: A :class:`~mdpo.benchmarks.config.MethodConfig`.
+
+    Returns:
+        True for the ``"ls"`` aggregator.
+    """
+    return method.aggregator == "ls"
 
 
 @dataclasses.dataclass(frozen=True)

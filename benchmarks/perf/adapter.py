@@ -23,7 +23,7 @@ import argparse
 import copy
 import os
 import platform
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +151,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     lam_rows = torch.distributions.Dirichlet(torch.ones(m)).sample((args.batch,))
     results: dict[str, Any] = {}
 
+    def race(measure: str, fns: dict[str, Callable[[], None]], num: str, den: str) -> None:
+        """Time ``fns`` in interleaved rounds; ``results[measure]``: both, ratio num / den."""
+        t = interleaved(fns, repeats=args.repeats, warmup=args.warmup, sync=sync)
+        results[measure] = _compare(t, num, den, "s")
+
     # 1. forward + backward step time against peft LoRA of rank k + m.
     panacea.train()
     lora.train()
@@ -163,13 +168,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         return fn
 
-    t = interleaved(
-        {"panacea": step(panacea), "lora": step(lora)},
-        repeats=args.repeats,
-        warmup=args.warmup,
-        sync=sync,
-    )
-    results["step"] = _compare(t, "panacea", "lora", "s")
+    race("step", {"panacea": step(panacea), "lora": step(lora)}, "panacea", "lora")
     panacea.zero_grad(set_to_none=True)
     lora.zero_grad(set_to_none=True)
     del lora
@@ -219,23 +218,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         return fn
 
-    t = interleaved(
-        {"merged": infer(panacea), "base": infer(plain)},
-        repeats=args.repeats,
-        warmup=args.warmup,
-        sync=sync,
-    )
-    results["merged"] = _compare(t, "merged", "base", "s")
+    race("merged", {"merged": infer(panacea), "base": infer(plain)}, "merged", "base")
     panacea.unmerge()
 
-    t = interleaved(
-        {"mixed": infer(panacea, lam_rows), "single": infer(panacea, lam)},
-        repeats=args.repeats,
-        warmup=args.warmup,
-        sync=sync,
-    )
     # Throughput ratio mixed / single = time(single) / time(mixed).
-    results["mixed"] = _compare(t, "single", "mixed", "s")
+    race(
+        "mixed",
+        {"mixed": infer(panacea, lam_rows), "single": infer(panacea, lam)},
+        "single",
+        "mixed",
+    )
     results["step"]["met"] = results["step"]["ratio"]["median"] <= TARGETS["step"]
     results["merged"]["met"] = results["merged"]["ratio"]["low"] <= TARGETS["merged"]
     results["mixed"]["met"] = results["mixed"]["ratio"]["median"] >= TARGETS["mixed"]
@@ -278,17 +270,18 @@ def _table(report: dict[str, Any]) -> str:
     def ratio(s: dict[str, float]) -> str:
         return f"{s['median']:.3f} [{s['low']:.3f}, {s['high']:.3f}]"
 
+    def compared(
+        measure: str, title: str, ours: str, ref: str, ref_label: str, bound: str
+    ) -> list[str]:
+        r = res[measure]
+        target = f"{bound} {TARGETS[measure]}x"
+        ref_time = f"{ref_label} {ms(r[ref])}"
+        return [title, ms(r[ours]), ref_time, ratio(r["ratio"]), target, _yes(r["met"])]
+
     sw = res["switch"]
     pan_us = sw["panacea"]
     rows = [
-        [
-            "fwd+bwd step",
-            ms(res["step"]["panacea"]),
-            "peft LoRA " + ms(res["step"]["lora"]),
-            ratio(res["step"]["ratio"]),
-            f"<= {TARGETS['step']}x",
-            _yes(res["step"]["met"]),
-        ],
+        compared("step", "fwd+bwd step", "panacea", "lora", "peft LoRA", "<="),
         [
             "λ switch",
             f"{pan_us['median'] * 1e6:.1f} µs [{pan_us['low'] * 1e6:.1f}, "
@@ -298,22 +291,8 @@ def _table(report: dict[str, Any]) -> str:
             f"<= {TARGETS['switch_us']:g} µs",
             _yes(sw["met"]),
         ],
-        [
-            "merged inference",
-            ms(res["merged"]["merged"]),
-            "base " + ms(res["merged"]["base"]),
-            ratio(res["merged"]["ratio"]),
-            f"<= {TARGETS['merged']}x",
-            _yes(res["merged"]["met"]),
-        ],
-        [
-            "mixed-λ throughput",
-            ms(res["mixed"]["mixed"]),
-            "single-λ " + ms(res["mixed"]["single"]),
-            ratio(res["mixed"]["ratio"]),
-            f">= {TARGETS['mixed']}x",
-            _yes(res["mixed"]["met"]),
-        ],
+        compared("merged", "merged inference", "merged", "base", "base", "<="),
+        compared("mixed", "mixed-λ throughput", "mixed", "single", "single-λ", ">="),
     ]
     head = (
         f"{report['model']} on {report['device']} ({report['dtype']}, "
@@ -342,7 +321,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     report = run(args)
     print(_table(report))
     if args.out:
-        from mdpo.adapters._files import atomic_write_json, output_directory
+        from mdpo._io import atomic_write_json
+        from mdpo.adapters._files import output_directory
 
         target = os.path.abspath(args.out)
         output_directory(os.path.dirname(target), "--out directory")

@@ -93,12 +93,6 @@ def run(
     return rows
 
 
-def _write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
-    from mdpo._io import atomic_write_json
-
-    atomic_write_json(path, payload)
-
-
 def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Command-line entry point: print the table and optionally write JSON.
 
@@ -130,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
             f"{1e3 * r['backend_median_s']:>10.2f} {r['ratio']:>6.2f}"
         )
     if args.out is not None:
+        from mdpo._io import atomic_write_json
+
         payload = {
             "benchmark": "mdpo.metrics.hypervolume",
             "points": "uniform on the positive unit sphere",
@@ -140,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
             "versions": {pkg: version(pkg) for pkg in ("mdpo", "pymoo", "moocore", "numpy")},
             "rows": rows,
         }
-        _write_json_atomic(args.out, payload)
+        atomic_write_json(args.out, payload)
         print(f"wrote {args.out}")
     return rows
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -14,44 +13,20 @@ from mdpo.benchmarks.methods.llm import run_dir_for
 from mdpo.cli.main import main
 from mdpo.policies import load_policy
 
-SUITE = """
-name: tinyllm
-seeds: [0]
-training: {{steps: 6, pref_batch: 2, log_every: 2, lr: 0.05, rank: 2}}
-tasks:
-  - name: llm2
-    kind: smollm
-    eval_partitions: 4
-    params:
-      model: {model}
-      dims:
-        concise: {{scorer: length, kwargs: {{unit: chars, sign: -1}}}}
-        verbose: {{scorer: length, kwargs: {{unit: chars, sign: 1}}}}
-      train_prompts: 4
-      eval_prompts: 3
-      n_samples: 3
-      data_max_new_tokens: 10
-      max_new_tokens: 6
-      greedy: false
-      gen_batch_size: 8
-      bootstrap_samples: 50
-      example_prompts: 2
-      device: cpu
-methods:
-  - {{name: p-ls, kind: panacea, aggregator: ls, objective: dpo}}
-  - {{name: rs, kind: rs, objective: dpo}}
-  - {{name: mod, kind: mod, objective: dpo}}
-  - {{name: dps, kind: dps, aggregator: ls, objective: dpo, dps_partitions: 1}}
-  - {{name: prompt, kind: prompt, objective: dpo}}
-  - {{name: prompt-ann, kind: prompt, objective: dpo, reference: annotated}}
-"""
+METHODS = [
+    {"name": "p-ls", "kind": "panacea", "aggregator": "ls", "objective": "dpo"},
+    {"name": "rs", "kind": "rs", "objective": "dpo"},
+    {"name": "mod", "kind": "mod", "objective": "dpo"},
+    {"name": "dps", "kind": "dps", "aggregator": "ls", "objective": "dpo", "dps_partitions": 1},
+    {"name": "prompt", "kind": "prompt", "objective": "dpo"},
+    {"name": "prompt-ann", "kind": "prompt", "objective": "dpo", "reference": "annotated"},
+]
 
 
 @pytest.fixture(scope="module")
-def suite_run(tiny_lm_dir, tmp_path_factory) -> tuple[Path, Path]:
+def suite_run(tiny_lm_dir, tmp_path_factory, write_tiny_llm_suite) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("llm-suite")
-    cfg = root / "suite.yaml"
-    cfg.write_text(textwrap.dedent(SUITE.format(model=tiny_lm_dir)), encoding="utf-8")
+    cfg = write_tiny_llm_suite(root / "suite.yaml", "tinyllm", tiny_lm_dir, METHODS)
     out = root / "run"
     assert main(["bench", "run", str(cfg), "--out", str(out)]) == 0
     return cfg, out
@@ -330,13 +305,13 @@ def test_tuning_table_rescores_stored_answers_with_the_judges(suite_run, capsys)
     assert "stored answers to 2 of 3 prompts" in capsys.readouterr().err
 
 
-def test_modpo_trains_margin_experts_then_its_grid_saves_and_loads(tiny_lm_dir, tmp_path):
+def test_modpo_trains_margin_experts_then_its_grid_saves_and_loads(
+    tiny_lm_dir, tmp_path, write_tiny_llm_suite
+):
     from mdpo.policies import DPSPolicy, load_policy
 
-    methods = "methods:\n  - {{name: modpo, kind: modpo, dps_partitions: 2}}\n"
-    suite = SUITE.split("methods:")[0].replace("name: tinyllm", "name: tinymodpo") + methods
-    cfg = tmp_path / "suite.yaml"
-    cfg.write_text(textwrap.dedent(suite.format(model=tiny_lm_dir)), encoding="utf-8")
+    methods = [{"name": "modpo", "kind": "modpo", "dps_partitions": 2}]
+    cfg = write_tiny_llm_suite(tmp_path / "suite.yaml", "tinymodpo", tiny_lm_dir, methods)
     out = tmp_path / "run"
     assert main(["bench", "run", str(cfg), "--out", str(out), "--no-progress"]) == 0
     assert json.loads((out / "failures.json").read_text()) == {}
@@ -353,3 +328,10 @@ def test_modpo_trains_margin_experts_then_its_grid_saves_and_loads(tiny_lm_dir, 
     assert manifest["margin_experts"] == {"steps": 1, "reused": False}
     policy, _ = load_policy(run_dir)
     assert isinstance(policy, DPSPolicy) and policy.supports([0.5, 0.5])
+    # Like DPS, its members share one base: evaluated (and reloaded) batched per row, so
+    # the reloaded policy reproduces the stored answers in the runner's one call.
+    assert manifest["soup"] == "unmerged" and policy.batched
+    examples = results["tasks"]["llm2"]["llm"]["examples"]["modpo"]
+    task = load_suite(cfg).tasks[0].build()
+    evals = task.evaluate_points(policy, torch.tensor(examples["preferences"]))
+    assert [r.answers[:2] for r in evals] == examples["answers"]

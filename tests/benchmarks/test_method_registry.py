@@ -18,7 +18,6 @@ from mdpo.benchmarks.methods import (
     unregister_method,
 )
 from mdpo.benchmarks.methods.builders import FeatureContext, MethodRun
-from mdpo.benchmarks.methods.loop import fixed_preferences
 from mdpo.policies import DPSPolicy, policy_layouts
 
 SUITE = {
@@ -39,23 +38,9 @@ SUITE = {
 
 
 def _vertices(ctx: FeatureContext) -> MethodRun:
-    """A toy grid method: one LoRA per vertex, each trained there."""
-    m = ctx.n_dims
-    members, logs = [], []
-    for i in range(m):
-        ctx.init("vertex", i)
-        member = ctx.lora()
-        logs.append(
-            ctx.train(
-                member,
-                preferences=fixed_preferences(torch.eye(m)[i], ctx.training.pref_batch),
-                steps=ctx.training.steps // m,
-                seed=ctx.seed,
-                label=f"vertex:{i}",
-            )
-        )
-        members.append(member.eval())
-    return MethodRun(DPSPolicy(torch.eye(m), members, ctx.task.dim_names), logs)
+    """A toy grid method from the shared helpers: the m experts, each scored at its vertex."""
+    experts, logs = ctx.experts()
+    return MethodRun(DPSPolicy(torch.eye(ctx.n_dims), experts, ctx.task.dim_names), logs)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The layout of the benchmark's config, task, runner, statistics and report modules.
+"""The layout of the benchmark's modules: config, tasks, runner, statistics, report, methods
+and plots.
 
 Read from the sources (no import): each module stays short, imports no other module's
 private names, and the reporting modules import no task module.
@@ -18,6 +19,9 @@ MODULES = sorted(
         *(BENCHMARKS / "tasks").rglob("*.py"),
         *(BENCHMARKS / n for n in ("runner.py", "results.py", "parts.py", "stats.py", "kinds.py")),
         *(BENCHMARKS / name for name in ("report.py", "report_llm.py")),
+        *(BENCHMARKS / "methods").rglob("*.py"),
+        *BENCHMARKS.glob("plot*.py"),
+        *(BENCHMARKS / n for n in ("executors.py", "tuning.py", "run_eval.py", "resume_key.py")),
     ]
 )
 REPORTING = ("report.py", "report_llm.py")
@@ -42,6 +46,8 @@ def _ids(paths: list[Path]) -> list[str]:
 def test_the_modules_are_found():
     names = _ids(MODULES)
     for expected in ("config/task.py", "tasks/registry.py", "tasks/llm/task.py", "runner.py"):
+        assert expected in names
+    for expected in ("methods/llm.py", "methods/context.py", "plots.py", "plot_fronts.py"):
         assert expected in names
 
 

@@ -211,6 +211,19 @@ def test_curves_have_a_y_label_everywhere_and_one_loss_kind_per_axis():
     assert loss_kind({"kind": "synthetic"}, {}) == "objective f (minimised)"
 
 
+def test_curves_of_several_units_are_their_mean_by_step_cut_to_the_shortest():
+    """RS experts, DPS members: one line per method, NaN (a dimension a unit left out) skipped."""
+    task, _, _ = _two_dim_task()
+    long = {"label": "expert:d0", "curve": [[1.0, math.nan], [3.0, 5.0], [5.0, 7.0]]}
+    short = {"label": "expert:d1", "curve": [[3.0, 2.0], [5.0, 7.0]], "curve_steps": [0, 2]}
+    task["methods"]["steer"]["seeds"]["0"]["logs"] = [{**long, "curve_steps": [0, 2, 4]}, short]
+    fig = draw_training_curves("t", task)
+    for d, expected in enumerate(([2.0, 4.0], [2.0, 6.0])):
+        line = _line(fig.axes[d], "steer")
+        assert list(line.get_xdata()) == [0, 2]
+        assert list(line.get_ydata()) == pytest.approx(expected)
+
+
 def test_curves_of_many_dimensions_wrap_and_keep_their_labels():
     lam = np.eye(6)
     task = _task(6, {"a": _method(lam, lam), "b": _method(lam, lam, objective="dpo")})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 
 import pytest
 import torch
@@ -14,33 +13,22 @@ from mdpo.cli.main import main
 
 RESERVED = "<|reserved_0|>"
 
-SUITE = """
-name: tinysoft
-seeds: [0]
-training: {{steps: 6, pref_batch: 2, log_every: 2, lr: 0.05, rank: 2}}
-tasks:
-  - name: llm2
-    kind: smollm
-    eval_partitions: 2
-    params:
-      model: {model}
-      dims:
-        concise: {{scorer: length, kwargs: {{unit: chars, sign: -1}}}}
-        verbose: {{scorer: length, kwargs: {{unit: chars, sign: 1}}}}
-      train_prompts: 4
-      eval_prompts: 2
-      n_samples: 3
-      data_max_new_tokens: 8
-      max_new_tokens: 5
-      greedy: true
-      gen_batch_size: 8
-      bootstrap_samples: 20
-      example_prompts: 2
-      device: cpu
-methods:
-  - {{name: soft, kind: prompt, objective: dpo, prompt_style: soft, virtual_tokens: 2}}
-  - {{name: soft-ann, kind: prompt, objective: dpo, prompt_style: soft, reference: annotated}}
-"""
+METHODS = [
+    {
+        "name": "soft",
+        "kind": "prompt",
+        "objective": "dpo",
+        "prompt_style": "soft",
+        "virtual_tokens": 2,
+    },
+    {
+        "name": "soft-ann",
+        "kind": "prompt",
+        "objective": "dpo",
+        "prompt_style": "soft",
+        "reference": "annotated",
+    },
+]
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +46,20 @@ def reserved_lm_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def soft_run(reserved_lm_dir, tmp_path_factory):
+def soft_run(reserved_lm_dir, tmp_path_factory, write_tiny_llm_suite):
     root = tmp_path_factory.mktemp("soft-suite")
-    cfg = root / "suite.yaml"
-    cfg.write_text(textwrap.dedent(SUITE.format(model=reserved_lm_dir)), encoding="utf-8")
+    cfg = write_tiny_llm_suite(
+        root / "suite.yaml",
+        "tinysoft",
+        reserved_lm_dir,
+        METHODS,
+        eval_partitions=2,
+        eval_prompts=2,
+        data_max_new_tokens=8,
+        max_new_tokens=5,
+        greedy=True,
+        bootstrap_samples=20,
+    )
     out = root / "run"
     assert main(["bench", "run", str(cfg), "--out", str(out), "--no-progress"]) == 0
     return cfg, out
