@@ -12,7 +12,14 @@ on every attention and MLP linear:
 - ``mdpo-m1``: the same with one dimension (k + pref_rank = ``--rank``);
 - ``trl``: TRL's ``DPOTrainer`` with a peft ``LoraConfig`` of rank ``--rank``;
 - ``trl-precomputed``: the same with ``precompute_ref_log_probs=True`` (the reference pass
-  over the data happens before training and is not timed).
+  over the data happens before training and is not timed);
+- any of these with ``+compile`` (``mdpo-m2+compile``): the same trainer stepping the model
+  through ``torch.compile`` (``--compile-backend``, inductor by default), as
+  ``TrainingArguments.torch_compile`` would; compilation happens in the warm-up steps.
+
+``--profile FILE`` instead runs ``--repeats`` steps of the first candidate under
+``torch.profiler`` and writes its operator table (self time, sorted), to see where a step
+goes.
 
 Both libraries compute the reference with the adapter disabled (mdpo: on the fly, as
 ``trl`` does). One step is the trainer's own ``training_step`` (collation of the batch,
@@ -37,7 +44,7 @@ import torch
 
 from mdpo.benchmarks.perf._timing import format_table, interleaved, median_interval, paired_ratio
 
-__all__ = ["build_candidates", "main", "pairs_dataset"]
+__all__ = ["build_candidates", "main", "pairs_dataset", "profile_step"]
 
 _TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
@@ -87,12 +94,18 @@ def pairs_dataset(
     return Dataset.from_list(rows)
 
 
-def _step_of(trainer: Any, steps: int) -> Callable[[], float]:
-    """One optimizer step of a ``transformers.Trainer`` as a closure (its own batches)."""
+def _step_of(trainer: Any, steps: int, compile_backend: str | None = None) -> Callable[[], float]:
+    """One optimizer step of a ``transformers.Trainer`` as a closure (its own batches).
+
+    With ``compile_backend``, the step runs the model through ``torch.compile`` with that
+    backend, the way accelerate wraps it under ``TrainingArguments.torch_compile``.
+    """
     trainer.create_optimizer_and_scheduler(num_training_steps=steps)
     batches = itertools.cycle(list(trainer.get_train_dataloader()))
     model = trainer.model
     model.train()
+    if compile_backend is not None:
+        model = torch.compile(model, backend=compile_backend)
     trainer.current_gradient_accumulation_steps = 1  # what Trainer's own loop sets per step
 
     def step() -> float:
@@ -115,6 +128,7 @@ def build_candidates(
     steps: int,
     workdir: str,
     names: Sequence[str] = ("mdpo-m2", "mdpo-m1", "trl", "trl-precomputed"),
+    compile_backend: str = "inductor",
 ) -> dict[str, Callable[[], float]]:
     """One step closure per candidate (see the module docstring).
 
@@ -126,7 +140,9 @@ def build_candidates(
         pairs: Pairs per step.
         steps: Steps the schedulers are built for.
         workdir: Folder for the trainers' output dirs (nothing is saved).
-        names: Which candidates to build; ``trl*`` need the ``trl`` package.
+        names: Which candidates to build; ``trl*`` need the ``trl`` package; a name ending
+            in ``+compile`` steps through ``torch.compile``.
+        compile_backend: The ``torch.compile`` backend of ``+compile`` candidates.
 
     Returns:
         Name → step closure.
@@ -152,8 +168,10 @@ def build_candidates(
     out: dict[str, Callable[[], float]] = {}
     for name in names:
         folder = os.path.join(workdir, name)
-        if name.startswith("mdpo-m"):
-            m = int(name[len("mdpo-m") :])
+        compiled = name.endswith("+compile")
+        kind = name.removesuffix("+compile")
+        if kind in ("mdpo-m1", "mdpo-m2"):
+            m = int(kind[len("mdpo-m") :])
             pref_rank = 4 if rank - 4 * m >= 1 else 1
             k = rank - pref_rank * m
             if k < 1:
@@ -168,7 +186,7 @@ def build_candidates(
             )
             args = MDPOConfig(output_dir=folder, dim_names=dims, max_steps=steps, **common)
             trainer = MDPOTrainer(model, args, objective, data, processing_class=tokenizer)
-        elif name in ("trl", "trl-precomputed"):
+        elif kind in ("trl", "trl-precomputed"):
             from peft import LoraConfig
             from trl import DPOConfig, DPOTrainer
 
@@ -176,7 +194,7 @@ def build_candidates(
                 output_dir=folder,
                 max_steps=steps,
                 max_length=None,
-                precompute_ref_log_probs=name == "trl-precomputed",
+                precompute_ref_log_probs=kind == "trl-precomputed",
                 **common,
             )
             lora = LoraConfig(r=rank, lora_alpha=rank, target_modules=_TARGETS)
@@ -190,10 +208,45 @@ def build_candidates(
             )
         else:
             raise ValueError(
-                f"unknown candidate {name!r}; allowed: mdpo-m1, mdpo-m2, trl, trl-precomputed"
+                f"unknown candidate {name!r}; allowed: mdpo-m1, mdpo-m2, trl, trl-precomputed, "
+                "each optionally with '+compile'"
             )
-        out[name] = _step_of(trainer, steps)
+        out[name] = _step_of(trainer, steps, compile_backend if compiled else None)
     return out
+
+
+def profile_step(step: Callable[[], float], *, repeats: int, warmup: int, rows: int = 30) -> str:
+    """``torch.profiler``'s operator table of ``repeats`` calls of ``step``.
+
+    Args:
+        step: One training step (a :func:`build_candidates` closure).
+        repeats: Profiled steps.
+        warmup: Unprofiled steps first (compilation, allocator warm-up).
+        rows: Operators shown.
+
+    Returns:
+        The table, sorted by self time (CUDA self time where a GPU ran the steps), and a
+        last line with the leaf ``aten`` operator calls per step.
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    for _ in range(warmup):
+        step()
+    activities = [ProfilerActivity.CPU]
+    if torch.cuda.is_available():
+        activities.append(ProfilerActivity.CUDA)
+    with profile(activities=activities) as prof:
+        for _ in range(repeats):
+            step()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+    key = "self_cuda_time_total" if torch.cuda.is_available() else "self_cpu_time_total"
+    table = str(prof.key_averages().table(sort_by=key, row_limit=rows))
+    leaves = sum(1 for e in prof.events() if e.name.startswith("aten::") and not e.cpu_children)
+    return (
+        f"{table}\nleaf aten operator calls per step (about the kernel launches on a GPU): "
+        f"{leaves / repeats:.0f}"
+    )
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -208,6 +261,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--candidates", default="mdpo-m2,mdpo-m1,trl,trl-precomputed")
+    p.add_argument("--compile-backend", default="inductor", help="backend of +compile candidates")
+    p.add_argument("--profile", default=None, help="profile the first candidate; table here")
     p.add_argument("--out", default=None, help="write the results as JSON here")
     args = p.parse_args(argv)
     for name in ("pairs", "prompt_tokens", "answer_tokens", "rank", "repeats"):
@@ -272,7 +327,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             steps=steps,
             workdir=work,
             names=names,
+            compile_backend=args.compile_backend,
         )
+        if args.profile:
+            table = profile_step(candidates[names[0]], repeats=args.repeats, warmup=args.warmup)
+            from mdpo._io import atomic_write
+
+            atomic_write(args.profile, lambda fh: fh.write(table + "\n"), binary=False)
+            print(table)
+            return 0
         times = interleaved(candidates, repeats=args.repeats, warmup=args.warmup)
     baseline = "trl" if "trl" in times else names[0]
     rows, result = [], {}

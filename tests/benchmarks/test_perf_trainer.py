@@ -84,3 +84,49 @@ def test_command_line_writes_medians_and_ratios(tmp_path, capsys):
     assert set(report["results"]) == {"mdpo-m2", "mdpo-m1"}
     assert report["results"]["mdpo-m2"]["ratio_to_mdpo-m2"]["median"] == pytest.approx(1.0)
     assert len(report["samples"]["mdpo-m1"]) == 2
+
+
+def test_a_compiled_candidate_steps_through_torch_compile_like_its_eager_twin(
+    tokenizer, tmp_path, monkeypatch
+):
+    compiled_modules = []
+    real_compile = torch.compile
+
+    def recording(model, **kwargs):
+        compiled = real_compile(model, **kwargs)
+        compiled_modules.append((model, kwargs))
+        return compiled
+
+    monkeypatch.setattr(torch, "compile", recording)
+    data = pairs_dataset(tokenizer, 6, prompt_tokens=8, answer_tokens=8)
+    names = ["mdpo-m2", "mdpo-m2+compile"]
+    steps = build_candidates(
+        _tiny,
+        tokenizer,
+        data,
+        rank=6,
+        pairs=2,
+        steps=3,
+        workdir=str(tmp_path),
+        names=names,
+        compile_backend="aot_eager",
+    )
+    assert len(compiled_modules) == 1  # only the +compile candidate
+    model, kwargs = compiled_modules[0]
+    assert kwargs == {"backend": "aot_eager"} and hasattr(model, "set_preference")
+    eager = [steps["mdpo-m2"]() for _ in range(3)]
+    compiled = [steps["mdpo-m2+compile"]() for _ in range(3)]
+    assert eager[-1] != pytest.approx(eager[0], abs=1e-6)
+    assert compiled == pytest.approx(eager, abs=1e-6)
+
+
+def test_profile_writes_the_operator_table_of_the_first_candidate(tmp_path, capsys):
+    out = tmp_path / "profile.txt"
+    argv = ["--layers", "1", "--repeats", "1", "--pairs", "2", "--prompt-tokens", "6"]
+    argv += ["--answer-tokens", "6", "--candidates", "mdpo-m1,mdpo-m2", "--profile", str(out)]
+    assert main(argv) == 0
+    table = out.read_text()
+    assert "Self CPU" in table and "aten::mm" in table
+    assert capsys.readouterr().out.strip() == table.strip()
+    calls = int(table.rsplit(": ", 1)[1])
+    assert calls > 50  # one layer's forward and backward are dozens of operators
