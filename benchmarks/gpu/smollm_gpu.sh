@@ -12,6 +12,15 @@
 #   call 2:   carry .gpu/2   bash benchmarks/gpu/smollm_gpu.sh stage
 #   call 3:   carry .gpu/3   bash benchmarks/gpu/smollm_gpu.sh run [SECONDS] [SUITE]
 #
+# The speed checks need only part 1 (they train a random-init SmolLM2-shaped model, no GGUF):
+#
+#   one call: carry .gpu/1   bash benchmarks/gpu/smollm_gpu.sh stage && bash ... perf
+#
+# `perf` installs, then writes into $OUT: the adapter against peft LoRA at 4 x 128 and
+# 32 x 512 (adapter-*-gpu.json), one MDPOTrainer step against TRL's DPOTrainer + LoRA at 16
+# pairs, eager and compiled (trainer-gpu.json), and the profiler's operator table of the
+# eager mdpo step (profile-mdpo-m2-gpu.txt); about five minutes on an H100.
+#
 # `prepare` (needs this repo's .venv and pip) builds the mdpo wheel, downloads the missing
 # wheels for CPython 3.12 / manylinux x86-64 at the versions installed here, splits the GGUF,
 # and stores MiniLM's weights as float16 (45 MB) to save a fourth call; `run` widens them back
@@ -33,7 +42,7 @@ GGUF_NAME=SmolLM2-135M-Instruct.Q4_1.gguf
 # Everything the GPU image lacks for the smollm tasks (pyarrow, pandas, requests, xxhash,
 # fsspec, huggingface-hub, wrapt, sentence-transformers are there).
 WHEELS="gguf pymoo moocore datasets dill multiprocess vaderSentiment better-profanity cma \
-autograd alive-progress about-time graphemeu Deprecated cffi pycparser platformdirs"
+autograd alive-progress about-time graphemeu Deprecated cffi pycparser platformdirs trl"
 
 prepare() {
     local py="$ROOT/.venv/bin/python"
@@ -132,10 +141,28 @@ EOF
     return "$rc"
 }
 
+perf() {
+    local out="${OUT:-$ROOT/gpu-out}"
+    install
+    mkdir -p "$out"
+    local shape
+    for shape in "4 128" "32 512"; do
+        set -- $shape
+        python3 -m mdpo.benchmarks.perf.adapter --device cuda --batch "$1" --seq-len "$2" \
+            --out "$out/adapter-$1x$2-gpu.json" 2>&1 | tee -a "$out/perf-log.txt"
+    done
+    python3 -m mdpo.benchmarks.perf.trainer --pairs 16 --repeats 16 --warmup 3 \
+        --candidates mdpo-m2,mdpo-m1,mdpo-m2+compile,trl,trl+compile \
+        --out "$out/trainer-gpu.json" 2>&1 | tee -a "$out/perf-log.txt"
+    python3 -m mdpo.benchmarks.perf.trainer --pairs 16 --repeats 4 --warmup 2 \
+        --candidates mdpo-m2 --profile "$out/profile-mdpo-m2-gpu.txt" >/dev/null 2>&1
+}
+
 case "${1:-}" in
     prepare) prepare ;;
     stage) stage ;;
     install) install ;;
     run) shift; run "$@" ;;
-    *) echo "usage: $0 prepare | stage | install | run [SECONDS] [SUITE]" >&2; exit 2 ;;
+    perf) perf ;;
+    *) echo "usage: $0 prepare | stage | install | run [SECONDS] [SUITE] | perf" >&2; exit 2 ;;
 esac
