@@ -3,8 +3,8 @@
 The figures of :mod:`mdpo.benchmarks.plots` (fronts, training curves, learning dynamics) and
 :mod:`mdpo.benchmarks.plots_many` (heatmap, radar, parallel coordinates) draw a task's entry
 of ``results.json``: its methods in the suite's order (:func:`ordered_methods`), the first
-seed of each (:func:`first_seed`), one colour and marker per method
-(:func:`method_styles`), saved atomically as PNG (:func:`save_png`).
+seed of each (:func:`first_seed`), one colour and marker per method, the same in every
+figure of a suite (:func:`method_styles`), saved atomically as PNG (:func:`save_png`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["first_seed", "method_styles", "ordered_methods", "pyplot", "save_png"]
+__all__ = [
+    "first_seed",
+    "method_styles",
+    "ordered_methods",
+    "pyplot",
+    "save_png",
+    "style_positions",
+]
 
 
 def pyplot() -> Any:
@@ -59,6 +66,27 @@ _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
 """One marker per method (in the suite's order), so coinciding fronts stay distinguishable."""
 
 
+def style_positions(task: dict[str, Any]) -> dict[str, int]:
+    """The position that picks each method's colour, marker and size.
+
+    A method's position in its suite's method list (``task["suite_methods"]``, which
+    :func:`mdpo.benchmarks.plots.plot_task` adds), so a method keeps its colour in every
+    figure of a suite even where a task runs only some of the methods; without that list, the
+    position among the task's own methods. Methods the list lacks come after it.
+
+    Args:
+        task: The task's entry of ``results.json``.
+
+    Returns:
+        ``{method: position}`` for the task's methods, in the task's order.
+    """
+    palette = [n for n in task.get("suite_methods") or () if isinstance(n, str)]
+    names = [name for name, _ in ordered_methods(task)]
+    rank = {n: i for i, n in enumerate(dict.fromkeys(palette))}
+    extra = iter(range(len(rank), len(rank) + len(names)))
+    return {n: rank[n] if n in rank else next(extra) for n in names}
+
+
 def method_styles(task: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Colour, marker, marker size, line width and drawing order of each method.
 
@@ -75,7 +103,7 @@ def method_styles(task: dict[str, Any]) -> dict[str, dict[str, Any]]:
     plt = pyplot()
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     out = {}
-    for i, (name, _) in enumerate(ordered_methods(task)):
+    for name, i in style_positions(task).items():
         out[name] = {
             "color": colors[i % len(colors)],
             "marker": _MARKERS[i % len(_MARKERS)],

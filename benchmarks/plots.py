@@ -11,6 +11,7 @@ share (:mod:`mdpo.benchmarks.plot_style`), and the pictures for many dimensions
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ __all__ = [
     "plot_results",
     "plot_task",
     "plot_training_curves",
+    "suite_method_names",
 ]
 
 COLLAPSE_TOLERANCE = _fronts.COLLAPSE_TOLERANCE
@@ -45,13 +47,20 @@ COLLAPSE_TOLERANCE = _fronts.COLLAPSE_TOLERANCE
 is drawn (and reported) as one point: λ does not move it."""
 
 
-def plot_task(task_name: str, task: dict[str, Any], out_dir: Path) -> dict[str, Path | None]:
+def plot_task(
+    task_name: str,
+    task: dict[str, Any],
+    out_dir: Path,
+    suite_methods: Sequence[str] | None = None,
+) -> dict[str, Path | None]:
     """Every plot of one task: fronts, curves, dynamics, and for m ≥ 4 the heatmap and radar.
 
     Args:
         task_name: Task name (the PNGs are ``<kind>_<task>.png``).
         task: The task's entry of ``results.json``.
         out_dir: Folder of the PNGs.
+        suite_methods: The suite's method names in order; a method then has the same colour
+            and marker in every task's figures (by default, its position in this task).
 
     Returns:
         ``{kind: path}`` for ``front``, ``curves``, ``dynamics`` and, for m ≥ 4,
@@ -59,6 +68,8 @@ def plot_task(task_name: str, task: dict[str, Any], out_dir: Path) -> dict[str, 
     """
     from mdpo.benchmarks.plots_many import RADAR_MIN_DIMS, plot_radar, plot_vertex_heatmap
 
+    if suite_methods is not None:
+        task = {**task, "suite_methods": list(suite_methods)}
     out: dict[str, Path | None] = {
         "front": plot_fronts(task_name, task, out_dir),
         "curves": plot_training_curves(task_name, task, out_dir),
@@ -68,6 +79,14 @@ def plot_task(task_name: str, task: dict[str, Any], out_dir: Path) -> dict[str, 
         out["heatmap"] = plot_vertex_heatmap(task_name, task, out_dir)
         out["radar"] = plot_radar(task_name, task, out_dir)
     return out
+
+
+def suite_method_names(results: dict[str, Any]) -> list[str] | None:
+    """The suite's method names in order, from a ``results.json`` (None if it has none)."""
+    methods = (results.get("suite") or {}).get("methods")
+    if not isinstance(methods, list):
+        return None
+    return [m["name"] for m in methods if isinstance(m, dict) and isinstance(m.get("name"), str)]
 
 
 def plot_results(results: str | Path, out_dir: str | Path) -> list[Path]:
@@ -98,9 +117,11 @@ def plot_results(results: str | Path, out_dir: str | Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     try:
+        order = suite_method_names(parsed)
         for name, task in parsed["tasks"].items():
             if task.get("methods"):
-                written += [p for p in plot_task(name, task, out).values() if p is not None]
+                pngs = plot_task(name, task, out, order)
+                written += [p for p in pngs.values() if p is not None]
     except (KeyError, TypeError, AttributeError, IndexError) as err:
         raise ValueError(
             f"{path} is malformed ({type(err).__name__}: {err}); re-run the suite to rewrite it"

@@ -16,7 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from mdpo.benchmarks.plot_style import first_seed, ordered_methods, pyplot, save_png
+from mdpo.benchmarks.plot_style import (
+    first_seed,
+    ordered_methods,
+    pyplot,
+    save_png,
+    style_positions,
+)
 
 __all__ = [
     "RADAR_MIN_DIMS",
@@ -200,6 +206,7 @@ def plot_radar(task_name: str, task: dict[str, Any], out_dir: Path, k: int = 4) 
     angles = np.linspace(0, 2 * np.pi, m, endpoint=False)
     closed = np.append(angles, angles[0])
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    positions = style_positions(task)
     fig, axes = plt.subplots(
         1, len(picks), figsize=(4.3 * len(picks), 4.9), subplot_kw={"projection": "polar"}
     )
@@ -207,7 +214,8 @@ def plot_radar(task_name: str, task: dict[str, Any], out_dir: Path, k: int = 4) 
     for ax, lam in zip(axes, picks):
         shape = lam / lam.max()
         ax.plot(closed, np.append(shape, shape[0]), "--", color="0.5", lw=1.0, label="λ (scaled)")
-        for i, (name, prefs, points) in enumerate(fronts):
+        for name, prefs, points in fronts:
+            i = positions[name]
             hit = np.flatnonzero(np.abs(prefs - lam).max(axis=1) < 1e-6)
             if not hit.size:
                 continue

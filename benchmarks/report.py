@@ -318,7 +318,7 @@ def check_result_names(results: Any, where: str | Path) -> None:
 
 def _write_report(out: Path, results: dict[str, Any]) -> Path:
     from mdpo._io import atomic_replace as _atomic
-    from mdpo.benchmarks.plots import plot_task
+    from mdpo.benchmarks.plots import plot_task, suite_method_names
     from mdpo.benchmarks.plots_many import RADAR_MIN_DIMS
 
     suite = results["suite"]
@@ -338,7 +338,7 @@ def _write_report(out: Path, results: dict[str, Any]) -> Path:
     for name, task in results["tasks"].items():
         if not task["methods"]:
             continue
-        pngs = plot_task(name, task, out)
+        pngs = plot_task(name, task, out, suite_method_names(results))
         hv = task["hypervolume_method"]
         text += [
             f"## {name} ({task['kind']}, m = {task['n_dims']}: {', '.join(task['dim_names'])})",

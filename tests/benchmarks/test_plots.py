@@ -299,3 +299,45 @@ def test_report_clips_controllability_and_explains_the_collapse(tmp_path):
                 mean, half = (float(v) for v in cell.split(" ± "))
                 assert mean - half >= -1 and mean + half <= 1, line
     assert math.isfinite(float(row.split(" | ")[5].split()[0]))
+
+
+def test_a_method_keeps_its_colour_in_every_task_of_a_suite(tmp_path, monkeypatch):
+    from mdpo.benchmarks.plot_style import method_styles
+    from mdpo.benchmarks.plots import suite_method_names
+
+    task, _, _ = _two_dim_task()  # runs "steer" and "other"
+    only_other = {**task, "methods": {"other": task["methods"]["other"]}, "method_order": ["other"]}
+    # Without the suite's list, a task's first method takes the first colour: "other" would
+    # change colour between the two tasks' figures.
+    assert method_styles(only_other)["other"]["color"] != method_styles(task)["other"]["color"]
+    suite = ["steer", "other"]
+    with_suite = [{**t, "suite_methods": suite} for t in (task, only_other)]
+    styles = [method_styles(t)["other"] for t in with_suite]
+    assert styles[0] == styles[1]
+    assert method_styles(with_suite[0])["steer"]["color"] != styles[0]["color"]
+    # A method the list lacks comes after the suite's methods.
+    extra = {**task, "suite_methods": ["other"]}
+    assert method_styles(extra)["steer"] == method_styles(with_suite[0])["other"]
+
+    # plot_results passes the suite's list: the drawn line of "other" has the same colour in
+    # both tasks' front figures.
+    results = {
+        "suite": {"methods": [{"name": n} for n in suite]},
+        "tasks": {"both": task, "one": only_other},
+    }
+    assert suite_method_names(results) == suite and suite_method_names({"tasks": {}}) is None
+    fronts = {}
+    for name, t in results["tasks"].items():
+        fig = draw_fronts(name, {**t, "suite_methods": suite_method_names(results)})
+        fronts[name] = _line(fig.axes[0], "other").get_color()
+    assert fronts["both"] == fronts["one"] == styles[0]["color"]
+
+    # ... and plot_results hands the suite's list to every task's figures.
+    from mdpo.benchmarks import plots
+
+    seen = []
+    monkeypatch.setattr(plots, "plot_fronts", lambda n, t, out: seen.append(t["suite_methods"]))
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results))
+    plot_results(path, tmp_path / "png")
+    assert seen == [suite, suite]
