@@ -10,6 +10,8 @@ on every attention and MLP linear:
 - ``mdpo-m2``: :class:`mdpo.training.MDPOTrainer`, Panacea with m = 2 (k + m·pref_rank =
   ``--rank``), a per-pair λ, the DPO losses of both dimensions aggregated (LS);
 - ``mdpo-m1``: the same with one dimension (k + pref_rank = ``--rank``);
+- ``mdpo-m2-precomputed``: ``mdpo-m2`` with ``precompute_ref_log_probs=True`` (the
+  reference pass over the data happens when the trainer is built and is not timed);
 - ``trl``: TRL's ``DPOTrainer`` with a peft ``LoraConfig`` of rank ``--rank``;
 - ``trl-precomputed``: the same with ``precompute_ref_log_probs=True`` (the reference pass
   over the data happens before training and is not timed);
@@ -170,8 +172,8 @@ def build_candidates(
         folder = os.path.join(workdir, name)
         compiled = name.endswith("+compile")
         kind = name.removesuffix("+compile")
-        if kind in ("mdpo-m1", "mdpo-m2"):
-            m = int(kind[len("mdpo-m") :])
+        if kind in ("mdpo-m1", "mdpo-m2", "mdpo-m1-precomputed", "mdpo-m2-precomputed"):
+            m = int(kind[len("mdpo-m")])
             pref_rank = 4 if rank - 4 * m >= 1 else 1
             k = rank - pref_rank * m
             if k < 1:
@@ -184,7 +186,13 @@ def build_candidates(
             objective = DPOObjective(
                 dims, label_columns={d: d for d in dims}, chat_template=False, max_length=None
             )
-            args = MDPOConfig(output_dir=folder, dim_names=dims, max_steps=steps, **common)
+            args = MDPOConfig(
+                output_dir=folder,
+                dim_names=dims,
+                max_steps=steps,
+                precompute_ref_log_probs=kind.endswith("-precomputed"),
+                **common,
+            )
             trainer = MDPOTrainer(model, args, objective, data, processing_class=tokenizer)
         elif kind in ("trl", "trl-precomputed"):
             from peft import LoraConfig
@@ -208,8 +216,8 @@ def build_candidates(
             )
         else:
             raise ValueError(
-                f"unknown candidate {name!r}; allowed: mdpo-m1, mdpo-m2, trl, trl-precomputed, "
-                "each optionally with '+compile'"
+                f"unknown candidate {name!r}; allowed: mdpo-m1, mdpo-m2, trl (each also with "
+                "'-precomputed'), each optionally with '+compile'"
             )
         out[name] = _step_of(trainer, steps, compile_backend if compiled else None)
     return out

@@ -167,6 +167,36 @@ class DPOObjective(Objective):
         else:
             validate_dpo(data)
 
+    def reference_logps(
+        self, model: Any, examples: Sequence[Mapping[str, Any]], tokenizer: Any
+    ) -> torch.Tensor:
+        """The reference's summed log-probs of each example's two responses, as a step has them.
+
+        The pairs are tokenized and truncated by the objective's collator and scored by its
+        reference (``ref_model``, or ``model`` with its adapter disabled) without gradients;
+        a training step that finds these values in the :func:`reference_column` columns
+        skips its reference forward pass.
+
+        Args:
+            model: The policy (its adapter is disabled for the pass) or any causal LM when
+                the objective has a ``ref_model``.
+            examples: ``n`` rows of the objective's layout, with their plain prompts.
+            tokenizer: The tokenizer.
+
+        Returns:
+            ``[2, n]`` float32 on the CPU: row 0 the first response column's log-probs
+            (``response_0`` or ``chosen``), row 1 the second's; NaN for a pair the collator
+            drops (its truncation leaves a response empty).
+        """
+        self.collator.tokenizer = tokenizer
+        batch = self.collator(list(examples))
+        kept = batch["kept"]
+        out = torch.full((2, len(examples)), float("nan"), dtype=torch.float32)
+        if len(kept):
+            ref, _ = self._reference_logps(model, batch, self.ref_model)
+            out[:, kept] = ref.detach().float().cpu().view(2, -1)
+        return out
+
     def _labels(self, examples: Sequence[Mapping[str, Any]], device: torch.device) -> torch.Tensor:
         if self.config is None:
             return torch.zeros(len(examples), 1, dtype=torch.long, device=device)

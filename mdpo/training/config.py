@@ -66,6 +66,14 @@ class MDPOConfig(TrainingArguments):
             forwards of the probe batch per logging step.
         probe_rows: Rows in the dynamics probe batch (the rows the objective draws at step
             0 for row indices ``0..probe_rows-1``).
+        precompute_ref_log_probs: Score every DPO pair's two responses under the reference
+            once, before training (``ref_<response>_logps`` columns, see
+            :func:`mdpo.objectives.reference_column`), so a step needs no reference forward
+            pass (TRL's option of the same name). The reference then sees the plain prompt
+            (with prompt conditioning too, where a step's own reference pass would see the
+            λ-annotated one); pairs that already carry both columns keep them.
+        precompute_ref_batch_size: Pairs per reference forward pass of the precomputation
+            (None: ``per_device_train_batch_size``).
         eval_preference_partitions: Evaluation (``eval_dataset``) runs at every λ of the
             Das–Dennis grid with this many partitions
             (:func:`mdpo.preferences.preference_grid`): 2 gives the m vertices and the
@@ -133,6 +141,14 @@ class MDPOConfig(TrainingArguments):
         default=2,
         metadata={"help": "Partitions of the λ grid evaluation runs at (preference_grid)."},
     )
+    precompute_ref_log_probs: bool = field(
+        default=False,
+        metadata={"help": "Score the DPO pairs under the reference once, before training."},
+    )
+    precompute_ref_batch_size: int | None = field(
+        default=None,
+        metadata={"help": "Pairs per reference forward of the precomputation."},
+    )
     remove_unused_columns: bool = field(
         default=False,
         metadata={"help": "Must stay False: the trainer's rows are not model inputs."},
@@ -194,6 +210,14 @@ class MDPOConfig(TrainingArguments):
             )
         if self.probe_rows < 1:
             raise ValueError(f"probe_rows must be an int >= 1, got {self.probe_rows!r}")
+        if not isinstance(self.precompute_ref_log_probs, bool):
+            raise TypeError(
+                "precompute_ref_log_probs must be a bool, got "
+                f"{type(self.precompute_ref_log_probs).__name__} {self.precompute_ref_log_probs!r}"
+            )
+        size = self.precompute_ref_batch_size
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+            raise ValueError(f"precompute_ref_batch_size must be None or an int >= 1, got {size!r}")
         partitions = self.eval_preference_partitions
         if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
             raise ValueError(f"eval_preference_partitions must be an int >= 1, got {partitions!r}")

@@ -179,6 +179,15 @@ class MDPOTrainer(Trainer):
             callbacks=callbacks,
             optimizers=optimizers,
         )
+        if args.precompute_ref_log_probs:
+            from .reference import precompute_reference, reference_batch_size
+
+            precompute_reference(
+                self.objective,
+                self.model,
+                self.processing_class,
+                batch_size=reference_batch_size(args),
+            )
         # compute_loss returns a per-micro-batch mean: Trainer divides by the accumulation steps.
         self.loss_is_scaled_for_ga = False
         self._grad_norms: list[dict[str, float]] = []

@@ -38,7 +38,9 @@ def test_pairs_have_the_requested_lengths_in_both_layouts(tokenizer):
     assert data["b"] == [0, 1, 0, 1]
 
 
-@pytest.mark.parametrize("names", [("mdpo-m2", "mdpo-m1"), ("trl", "trl-precomputed")])
+@pytest.mark.parametrize(
+    "names", [("mdpo-m2", "mdpo-m1", "mdpo-m2-precomputed"), ("trl", "trl-precomputed")]
+)
 def test_each_candidate_trains_its_adapter(tokenizer, tmp_path, names):
     if names[0].startswith("trl"):
         pytest.importorskip("trl")
