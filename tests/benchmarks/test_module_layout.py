@@ -1,5 +1,5 @@
-"""The layout of the benchmark's modules: config, tasks, runner, statistics, report, methods
-and plots.
+"""The layout of the benchmark's modules: config, tasks, runner, statistics, report, methods,
+plots and the performance benchmarks (perf).
 
 Read from the sources (no import): each module stays short, imports no other module's
 private names, and the reporting modules import no task module.
@@ -22,6 +22,7 @@ MODULES = sorted(
         *(BENCHMARKS / "methods").rglob("*.py"),
         *BENCHMARKS.glob("plot*.py"),
         *(BENCHMARKS / n for n in ("executors.py", "tuning.py", "run_eval.py", "resume_key.py")),
+        *(BENCHMARKS / "perf").rglob("*.py"),
     ]
 )
 REPORTING = ("report.py", "report_llm.py")
@@ -48,6 +49,8 @@ def test_the_modules_are_found():
     for expected in ("config/task.py", "tasks/registry.py", "tasks/llm/task.py", "runner.py"):
         assert expected in names
     for expected in ("methods/llm.py", "methods/context.py", "plots.py", "plot_fronts.py"):
+        assert expected in names
+    for expected in ("perf/metrics.py", "perf/_timing.py", "perf/trainer.py"):
         assert expected in names
 
 
