@@ -18,8 +18,11 @@ against the dataclass's fields, so every config section is read the same way:
   sections by their key path from the root (``model``, ``dimensions[0]``,
   ``tasks[1].params``). A value of the wrong type raises ``TypeError`` (or ``type_error``)
   ``"<section>: <field> must be <what is allowed>, got <type> <value>"`` (the root's fields
-  have no section prefix); a key problem raises ``ValueError``. Range and meaning are the
-  dataclass's own business: its ``__post_init__`` runs last and raises its own errors.
+  have no section prefix); a key problem raises ``ValueError`` (its words set by
+  ``unknown_key``). Range and meaning are the dataclass's own business: its
+  ``__post_init__`` runs last and raises its own errors; with ``check_values=False`` it is
+  the only check of the values (the benchmark's suites, whose messages name the section and
+  the allowed range).
 
 Annotations are resolved with :func:`typing.get_type_hints`, so modules that use
 ``from __future__ import annotations`` work; an annotation the builder does not know (a
@@ -55,13 +58,23 @@ from typing import Any, TypeVar
 
 from mdpo._numbers import check_int, check_real
 
-__all__ = ["build_dataclass"]
+__all__ = ["UNKNOWN_KEY", "build_dataclass", "check_keys"]
 
 T = TypeVar("T")
 
 
+UNKNOWN_KEY = "unknown key {key!r} in {where}; allowed keys: {allowed}"
+"""The default message of a key that is no field (see :func:`build_dataclass`)."""
+
+
 def build_dataclass(
-    cls: type[T], data: Any, where: str, *, type_error: type[Exception] = TypeError
+    cls: type[T],
+    data: Any,
+    where: str,
+    *,
+    type_error: type[Exception] = TypeError,
+    unknown_key: str = UNKNOWN_KEY,
+    check_values: bool = True,
 ) -> T:
     """Build ``cls`` from the mapping ``data`` (see the module docstring for the rules).
 
@@ -72,6 +85,13 @@ def build_dataclass(
             nested sections are named by their key path from here.
         type_error: The exception raised for a value of the wrong type (``TypeError``; a
             config whose every bad value is a ``ValueError`` passes ``ValueError``).
+        unknown_key: The message of a key that is no field: a format string with the fields
+            ``key``, ``where`` (the section), ``allowed`` (the field names, sorted and comma
+            separated) and ``fields`` (the list of field names in declaration order).
+        check_values: Check each value against its field's annotation and build nested
+            dataclasses (True); False passes the values to ``cls`` as they are, for a
+            dataclass whose ``__post_init__`` checks them with messages of its own (the
+            benchmark's suites). Keys are checked either way.
 
     Returns:
         ``cls(**data)`` with nested dataclasses built.
@@ -82,27 +102,53 @@ def build_dataclass(
             the allowed keys), or ``cls`` refuses a value.
         TypeError: If a value does not match its field's annotation (or ``type_error``).
     """
-    return _Builder(type_error).build(cls, data, where, "")
+    return _Builder(type_error, unknown_key, check_values).build(cls, data, where, "")
+
+
+def check_keys(
+    cls: type, data: Mapping[str, Any], where: str, *, unknown_key: str = UNKNOWN_KEY
+) -> None:
+    """Refuse a key of ``data`` that is no field of the dataclass ``cls``.
+
+    :func:`build_dataclass` checks every section so; a reader that merges ``data`` into an
+    instance itself (overrides applied with :func:`dataclasses.replace`) checks them here.
+
+    Args:
+        cls: A dataclass.
+        data: A mapping of field names to values.
+        where: How the message names the section.
+        unknown_key: The message, as for :func:`build_dataclass`.
+
+    Raises:
+        ValueError: On the first key that is no field, naming it and the allowed keys.
+    """
+    fields = [f.name for f in dataclasses.fields(cls)]
+    for key in data:
+        if key not in fields:
+            allowed = ", ".join(sorted(fields))
+            raise ValueError(
+                unknown_key.format(key=key, where=where, allowed=allowed, fields=fields)
+            )
 
 
 class _Builder:
-    def __init__(self, type_error: type[Exception]) -> None:
+    def __init__(self, type_error: type[Exception], unknown_key: str, check_values: bool) -> None:
         self.type_error = type_error
+        self.unknown_key = unknown_key
+        self.check_values = check_values
 
     def build(self, cls: type[T], data: Any, where: str, path: str) -> T:
         """``cls`` from ``data``; ``where`` names the section, ``path`` prefixes its fields."""
         if not isinstance(data, Mapping):
             raise ValueError(f"{where} must be a mapping, got {type(data).__name__} {data!r:.80}")
         fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-        for key in data:
-            if key not in fields:
-                raise ValueError(
-                    f"unknown key {key!r} in {where}; allowed keys: {', '.join(sorted(fields))}"
-                )
+        check_keys(cls, data, where, unknown_key=self.unknown_key)
         for name, f in fields.items():
             required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
             if required and f.init and name not in data:
                 raise ValueError(f"missing key {name!r} in {where}")
+        if not self.check_values:
+            return cls(**data)
         hints = _type_hints(cls)
         prefix = f"{path}: " if path else ""
         values = {

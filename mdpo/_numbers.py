@@ -24,6 +24,7 @@ def check_real(
     high: float | None = None,
     low_open: bool = False,
     high_open: bool = False,
+    noun: str | None = None,
 ) -> float:
     """Check that a parameter is a finite real number inside an interval.
 
@@ -34,13 +35,18 @@ def check_real(
         high: Upper bound, or None for no bound.
         low_open: Exclude ``low`` itself.
         high_open: Exclude ``high`` itself.
+        noun: None: the message says "a real number" and a value of another type raises
+            ``TypeError``. A noun (``"number"``, ``"float"``): every failure, whatever was
+            wrong, is one ``ValueError`` ``"<name> must be a finite <noun> <interval>, got
+            <value>"`` (the wording of the scorers', metrics' and losses' arguments).
 
     Returns:
         ``value`` as a Python float.
 
     Raises:
-        TypeError: If ``value`` is not a real number (bools are refused).
-        ValueError: If ``value`` is NaN, infinite or outside the interval.
+        TypeError: If ``value`` is not a real number (bools are refused) and ``noun`` is None.
+        ValueError: If ``value`` is NaN, infinite or outside the interval (or, with a
+            ``noun``, not a real number).
 
     Example:
         >>> from mdpo._numbers import check_real
@@ -50,22 +56,30 @@ def check_real(
         Traceback (most recent call last):
         ...
         ValueError: lr must be a real number > 0 (finite), got nan
+        >>> check_real("margin", "0.1", low=0.0, noun="float")
+        Traceback (most recent call last):
+        ...
+        ValueError: margin must be a finite float >= 0, got '0.1'
     """
     allowed = _describe(low, high, low_open, high_open)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"{name} must be a real number {allowed}, got {type(value).__name__} {value!r}"
-        )
-    out = float(value)
+    real = not isinstance(value, bool) and isinstance(value, numbers.Real)
+    out = float(value) if real else math.nan
     ok = math.isfinite(out)
     if ok and low is not None:
         ok = out > low if low_open else out >= low
     if ok and high is not None:
         ok = out < high if high_open else out <= high
-    if not ok:
-        finite = "" if math.isfinite(out) or allowed == "(finite)" else " (finite)"
-        raise ValueError(f"{name} must be a real number {allowed}{finite}, got {value!r}")
-    return out
+    if ok:
+        return out
+    if noun is not None:
+        bound = "" if allowed == "(finite)" else f" {allowed}"
+        raise ValueError(f"{name} must be a finite {noun}{bound}, got {value!r}")
+    if not real:
+        raise TypeError(
+            f"{name} must be a real number {allowed}, got {type(value).__name__} {value!r}"
+        )
+    finite = "" if math.isfinite(out) or allowed == "(finite)" else " (finite)"
+    raise ValueError(f"{name} must be a real number {allowed}{finite}, got {value!r}")
 
 
 def check_int(

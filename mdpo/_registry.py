@@ -7,6 +7,9 @@ registration works as a call or as a decorator, a taken key is refused unless
 ``overwrite=True``, the built-in keys cannot be unregistered, and an unknown key is refused
 with a ``ValueError`` that lists the registered ones. The registries differ only in their
 words (what they hold, how an unknown name is reported) and in the check an entry must pass.
+The benchmark's kind registries (:class:`mdpo.benchmarks.kinds.KindRegistry`, behind
+``register_task`` and ``register_method``) are a subclass that changes only those: exact keys
+of a fixed format, a spec class, and "kind" where this says "name".
 
 Example:
     >>> from mdpo._registry import Registry
@@ -47,14 +50,32 @@ class Registry(Generic[T]):
         key: Turns a registered or looked-up name into its key; stripped and lower-cased
             by default. It is called with a str only.
         unknown: The message of :meth:`get` for an unknown name: a format string with the
-            fields ``what``, ``name`` (the name as given) and ``names`` (the keys in
+            fields of the class's messages (below), e.g. ``names`` (the keys in
             registration order, comma separated) or ``keys`` (the sorted list of keys).
         allow_same: Re-registering an entry equal to the one a key holds is a no-op (True)
             or is refused like any other taken key (False).
 
     Attributes:
         what: As given.
+        not_str_message: The ``TypeError`` of a name that is not a str.
+        taken_message: The ``ValueError`` of registering a taken key without ``overwrite``.
+        builtin_message: The ``ValueError`` of unregistering a built-in key.
+        missing_message: The ``ValueError`` of unregistering a key that is not registered.
+
+    The messages are format strings (a subclass changes their words) with the fields
+    ``what``, ``name`` (as given), ``type`` (its type's name), ``key``, ``names`` (the keys in
+    registration order, comma separated), ``listed`` (the list of the keys in registration
+    order), ``keys`` (the sorted list of keys), ``article`` (``"a"`` or ``"an"`` for
+    ``what``) and ``shown`` (the entry that holds a taken key, by ``__name__`` or repr).
     """
+
+    not_str_message = "{what} name must be a str, got {type} {name!r}"
+    taken_message = (
+        "{article} {what} is already registered as {key!r} ({shown}); pass overwrite=True to "
+        "replace it"
+    )
+    builtin_message = "the built-in {what} name={name!r} cannot be unregistered"
+    missing_message = "no {what} is registered as name={name!r}; registered: {names}"
 
     def __init__(
         self,
@@ -78,8 +99,22 @@ class Registry(Generic[T]):
             TypeError: If ``name`` is not a str.
         """
         if not isinstance(name, str):
-            raise TypeError(f"{self.what} name must be a str, got {type(name).__name__} {name!r}")
+            raise TypeError(self._message(self.not_str_message, name, type=type(name).__name__))
         return self._key(name)
+
+    def check_key(self, key: str) -> None:
+        """Refuse a malformed key when it is registered; every key is accepted here.
+
+        Args:
+            key: A normalised key.
+
+        Raises:
+            ValueError: In a subclass, if ``key`` is malformed.
+        """
+
+    def items(self) -> list[tuple[str, T]]:
+        """``(key, entry)`` pairs in registration order (a new list)."""
+        return list(self._entries.items())
 
     def names(self) -> list[str]:
         """The registered keys, in registration order (a new list)."""
@@ -106,12 +141,7 @@ class Registry(Generic[T]):
         """
         key = self.key(name)
         if key not in self._entries:
-            keys = self.names()
-            raise ValueError(
-                self._unknown.format(
-                    what=self.what, name=name, names=", ".join(keys), keys=sorted(keys)
-                )
-            )
+            raise ValueError(self._message(self._unknown, name, key=key))
         return self._entries[key]
 
     def register(
@@ -138,9 +168,11 @@ class Registry(Generic[T]):
 
         Raises:
             TypeError: If ``name`` is not a str (or ``check`` refuses the entry).
-            ValueError: If the key is taken by another entry and ``overwrite`` is False.
+            ValueError: If :meth:`check_key` refuses the key, or the key is taken by another
+                entry and ``overwrite`` is False.
         """
         key = self.key(name)
+        self.check_key(key)
 
         def add(value: T) -> T:
             if check is not None:
@@ -148,12 +180,8 @@ class Registry(Generic[T]):
             held = self._entries.get(key, _MISSING)
             taken = held is not _MISSING and (held != value or not self._allow_same)
             if taken and not overwrite:
-                article = "an" if self.what[:1] in "aeiou" else "a"
                 shown = getattr(held, "__name__", None) or repr(held)
-                raise ValueError(
-                    f"{article} {self.what} is already registered as {key!r} ({shown}); pass "
-                    "overwrite=True to replace it"
-                )
+                raise ValueError(self._message(self.taken_message, name, key=key, shown=shown))
             self._entries[key] = value
             if builtin:
                 self._builtin.add(key)
@@ -176,10 +204,20 @@ class Registry(Generic[T]):
         """
         key = self.key(name)
         if key in self._builtin:
-            raise ValueError(f"the built-in {self.what} name={name!r} cannot be unregistered")
+            raise ValueError(self._message(self.builtin_message, name, key=key))
         if key not in self._entries:
-            raise ValueError(
-                f"no {self.what} is registered as name={name!r}; registered: "
-                f"{', '.join(self._entries)}"
-            )
+            raise ValueError(self._message(self.missing_message, name, key=key))
         return self._entries.pop(key)
+
+    def _message(self, template: str, name: Any, **fields: Any) -> str:
+        """``template`` filled with the fields named in the class docstring."""
+        keys = self.names()
+        return template.format(
+            what=self.what,
+            name=name,
+            names=", ".join(keys),
+            listed=keys,
+            keys=sorted(keys),
+            article="an" if self.what[:1] in "aeiou" else "a",
+            **fields,
+        )

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import pytest
 
-from mdpo._dataclass_build import build_dataclass
+from mdpo._dataclass_build import build_dataclass, check_keys
 
 
 @dataclasses.dataclass
@@ -110,6 +110,31 @@ def test_refusals_name_the_section_the_key_and_what_is_allowed(data, error, matc
 def test_type_errors_can_be_value_errors():
     with pytest.raises(ValueError, match="rate must be a real number, got str"):
         build_dataclass(Outer, {"inner": {"name": "n"}, "rate": "x"}, "s", type_error=ValueError)
+
+
+def test_the_unknown_key_message_and_unchecked_values():
+    words = "{where} has unknown key {key!r}; allowed keys: {fields}"
+    with pytest.raises(
+        ValueError, match=r"s has unknown key 'x'; allowed keys: \['name', 'size'\]"
+    ):
+        build_dataclass(Inner, {"x": 1}, "s", unknown_key=words)
+    # Unchecked: the value reaches the class as given (its __post_init__ is the only check),
+    # but the keys are checked all the same.
+    assert build_dataclass(Inner, {"name": 3}, "s", check_values=False) == Inner(3)
+    with pytest.raises(TypeError, match="name must be a str, got int 3"):
+        build_dataclass(Inner, {"name": 3}, "s")
+    with pytest.raises(ValueError, match="missing key 'name' in s"):
+        build_dataclass(Inner, {"size": 2}, "s", check_values=False)
+    with pytest.raises(ValueError, match="unknown key 'x' in s; allowed keys: name, size"):
+        build_dataclass(Inner, {"name": "n", "x": 1}, "s", check_values=False)
+
+
+def test_check_keys_refuses_what_is_no_field():
+    check_keys(Inner, {"name": "n", "size": 2}, "s")
+    with pytest.raises(ValueError, match="unknown key 'sise' in s; allowed keys: name, size"):
+        check_keys(Inner, {"sise": 2}, "s")
+    with pytest.raises(ValueError, match=r"^s: 'sise' not in \['name', 'size'\]$"):
+        check_keys(Inner, {"sise": 2}, "s", unknown_key="{where}: {key!r} not in {fields}")
 
 
 def test_the_run_config_reads_through_it():

@@ -83,3 +83,25 @@ def test_a_key_function_other_than_lower_case():
     reg: Registry[int] = Registry("layout", key=str)
     reg.register("Lora", 1)
     assert reg.names() == ["Lora"] and "lora" not in reg
+
+
+def test_a_subclass_changes_the_words_and_refuses_malformed_keys():
+    class Shapes(Registry[int]):
+        not_str_message = "{what} kind must be a str, got {type}"
+        missing_message = "no {what} kind {name!r}; registered: {listed}"
+
+        def check_key(self, key: str) -> None:
+            if not key.isalpha():
+                raise ValueError(f"{self.what} kind must be letters, got {key!r}")
+
+    reg = Shapes("shape", key=str)
+    reg.register("Square", 4)
+    reg.register("line", 2)
+    assert reg.items() == [("Square", 4), ("line", 2)]
+    with pytest.raises(ValueError, match="shape kind must be letters, got '2d'"):
+        reg.register("2d", 2)
+    assert "2d" not in reg
+    with pytest.raises(TypeError, match="shape kind must be a str, got int"):
+        reg.get(3)
+    with pytest.raises(ValueError, match=r"no shape kind 'x'; registered: \['Square', 'line'\]"):
+        reg.unregister("x")

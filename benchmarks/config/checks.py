@@ -6,23 +6,24 @@ is user input: :func:`~mdpo.benchmarks.config.load_suite` reports it as one).
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from mdpo._dataclass_build import build_dataclass, check_keys
 from mdpo._numbers import check_int, check_real
 from mdpo._paths import resolve_inside
 
 __all__ = [
-    "build_dataclass",
     "check_float_setting",
     "check_int_setting",
     "check_run_name",
-    "dataclass_fields",
+    "check_section_keys",
     "output_path",
 ]
+
+T = TypeVar("T")
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -80,20 +81,16 @@ def output_path(out_dir: str | Path, *names: str) -> Path:
     return path
 
 
-def dataclass_fields(cls: type) -> list[str]:
-    """The field names of a dataclass, in order (the keys a suite may give it).
-
-    Args:
-        cls: A dataclass type.
-
-    Returns:
-        A new list of names.
-    """
-    return [f.name for f in dataclasses.fields(cls)]
+SUITE_UNKNOWN_KEY = "{where} has unknown key {key!r}; allowed keys: {fields}"
+"""How a suite names a key that is no field (the section, then the fields in order)."""
 
 
-def build_dataclass(cls: type, data: Any, where: str) -> Any:
-    """``cls(**data)``, refusing anything but a mapping of its fields.
+def build_section(cls: type[T], data: Any, where: str) -> T:
+    """A section of a suite read into its dataclass, every failure a ``ValueError``.
+
+    :func:`mdpo._dataclass_build.build_dataclass` with the suite's words: unknown and
+    missing keys are refused there; the values are checked by ``cls`` itself, whose messages
+    name the section and the allowed range (``training.steps must be an int >= 1``).
 
     Args:
         cls: A dataclass type (its ``__post_init__`` validates the values).
@@ -104,16 +101,24 @@ def build_dataclass(cls: type, data: Any, where: str) -> Any:
         The instance.
 
     Raises:
-        ValueError: If ``data`` is not a mapping or has a key that is not a field (the
-            allowed keys are listed).
+        ValueError: If ``data`` is not a mapping, has a key that is not a field (the
+            allowed keys are listed), lacks a required one, or holds a bad value.
     """
-    if not isinstance(data, Mapping):
-        raise ValueError(f"{where} must be a mapping, got {type(data).__name__} {data!r}")
-    allowed = dataclass_fields(cls)
-    for key in data:
-        if key not in allowed:
-            raise ValueError(f"{where} has unknown key {key!r}; allowed keys: {allowed}")
-    return cls(**dict(data))
+    return build_dataclass(cls, data, where, unknown_key=SUITE_UNKNOWN_KEY, check_values=False)
+
+
+def check_section_keys(cls: type, data: Mapping[str, Any], where: str) -> None:
+    """Refuse a key of a suite section that is no field of ``cls`` (``ValueError``).
+
+    Args:
+        cls: A dataclass type.
+        data: The section's mapping.
+        where: Where it stands in the suite, for the error message.
+
+    Raises:
+        ValueError: Naming the key and listing the allowed ones.
+    """
+    check_keys(cls, data, where, unknown_key=SUITE_UNKNOWN_KEY)
 
 
 def check_int_setting(where: str, value: Any, minimum: int) -> int:

@@ -13,11 +13,11 @@ from mdpo._grid import check_grid_size
 from mdpo._numbers import check_finite_tree
 from mdpo._remote_code import check_remote_code
 from mdpo.benchmarks.config.checks import (
-    build_dataclass,
+    build_section,
     check_float_setting,
     check_int_setting,
     check_run_name,
-    dataclass_fields,
+    check_section_keys,
 )
 from mdpo.benchmarks.config.method import MethodConfig
 from mdpo.benchmarks.config.task import TaskConfig
@@ -111,10 +111,7 @@ class SuiteConfig:
         if not isinstance(data, Mapping):
             raise ValueError(f"a suite must be a mapping, got {type(data).__name__}")
         check_remote_code(data, "the suite", allowed=trust_remote_code)
-        allowed = dataclass_fields(cls)
-        for key in data:
-            if key not in allowed:
-                raise ValueError(f"suite has unknown key {key!r}; allowed keys: {allowed}")
+        check_section_keys(cls, data, "suite")
         for key in ("name", "tasks", "methods"):
             if key not in data:
                 raise ValueError(f"suite is missing the required key {key!r}")
@@ -125,9 +122,9 @@ class SuiteConfig:
             if not isinstance(out[key], list):
                 raise ValueError(f"suite key {key!r} must be a list, got {out[key]!r}")
             out[key] = [
-                build_dataclass(klass, item, f"{key}[{i}]") for i, item in enumerate(out[key])
+                build_section(klass, item, f"{key}[{i}]") for i, item in enumerate(out[key])
             ]
-        out["training"] = build_dataclass(TrainingConfig, out.get("training") or {}, "training")
+        out["training"] = build_section(TrainingConfig, out.get("training") or {}, "training")
         return cls(**out)
 
     def grid_methods(self) -> list[MethodConfig]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mdpo._grid import check_grid_size
-from mdpo.benchmarks.config.checks import check_int_setting, check_run_name, dataclass_fields
+from mdpo.benchmarks.config.checks import check_int_setting, check_run_name, check_section_keys
 from mdpo.benchmarks.config.training import TrainingConfig
 
 __all__ = ["TaskConfig"]
@@ -75,10 +75,7 @@ class TaskConfig:
         where = f"task {self.name!r} training"
         if not isinstance(self.training, Mapping):
             raise ValueError(f"{where} must be a mapping, got {self.training!r}")
-        allowed = dataclass_fields(TrainingConfig)
-        for key in self.training:
-            if key not in allowed:
-                raise ValueError(f"{where} has unknown key {key!r}; allowed keys: {allowed}")
+        check_section_keys(TrainingConfig, self.training, where)
         return dataclasses.replace(training, **self.training)
 
     def build(self) -> Any:

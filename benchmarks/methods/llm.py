@@ -252,7 +252,7 @@ def run_llm_method(
             "preferences": [lam.tolist() for lam in kept],
             "answers": [r.answers[:n_ex] for r in evals],
         },
-        "data": _data_record(task),
+        "data": task.data_record(),
     }
     return {
         "task": task_name,
@@ -269,21 +269,3 @@ def run_llm_method(
         "run_dir": os.fspath(run_dir.relative_to(out)),
         "llm": llm,
     }
-
-
-def _data_record(task: Any) -> dict[str, Any] | None:
-    """Counts and dimension statistics of the training pairs (``smollm`` kind)."""
-    data = task.preference_data()
-    record: dict[str, Any] = {"n_pairs": len(data)}
-    if task.data_summary is not None:
-        record["summary"] = task.data_summary
-    try:
-        from mdpo.benchmarks.tasks.llm_data import preference_data_info
-
-        info = preference_data_info(data)
-        record["counts"] = info.get("counts")
-        record["decoding"] = info.get("decoding")
-        record["pairing"] = info.get("pairing")
-    except (ImportError, ValueError):
-        pass
-    return record

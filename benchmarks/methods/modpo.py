@@ -46,7 +46,7 @@ from mdpo.benchmarks.methods.builders import FeatureContext, MethodRun, member_l
 from mdpo.benchmarks.methods.llm import LLMContext, LLMTrained
 from mdpo.benchmarks.methods.loop import TrainLog, fixed_preferences
 from mdpo.benchmarks.methods.registry import is_language_model, linear_aggregator
-from mdpo.benchmarks.tasks.bandit import BanditTask
+from mdpo.benchmarks.tasks.base import TrainableTask
 from mdpo.objectives import modpo_loss, target_dimension
 from mdpo.policies import DPSPolicy
 from mdpo.seeding import derive_seed, keyed_generator
@@ -54,11 +54,14 @@ from mdpo.seeding import derive_seed, keyed_generator
 __all__ = ["SPEC", "bandit_modpo_losses", "implicit_rewards"]
 
 
-def bandit_modpo_losses(task: BanditTask, preference: torch.Tensor) -> Callable[..., torch.Tensor]:
+def bandit_modpo_losses(
+    task: TrainableTask, preference: torch.Tensor
+) -> Callable[..., torch.Tensor]:
     """The MODPO losses of a bandit member trained at ``preference``, for the training loop.
 
     Args:
-        task: The bandit (its reward tables are the margin rewards).
+        task: A task with :attr:`~mdpo.benchmarks.tasks.base.TrainableTask.has_reward_tables`
+            (the bandit): its reward tables are the margin rewards.
         preference: The member's λ ``[m]``.
 
     Returns:
@@ -71,11 +74,12 @@ def bandit_modpo_losses(task: BanditTask, preference: torch.Tensor) -> Callable[
     k = int(target_dimension(lam))
     others = lam.clone()
     others[k] = 0.0
-    other_reward = task.rewards @ others  # [X, A]: Σ_{i≠k} w_i r_i
-    target_reward = task.rewards[..., k]  # [X, A]
-    log_ref = torch.log_softmax(task.ref_logits, dim=-1)
+    tables = task.reward_tables()
+    other_reward = tables.rewards @ others  # [X, A]: Σ_{i≠k} w_i r_i
+    target_reward = tables.rewards[..., k]  # [X, A]
+    log_ref = torch.log_softmax(tables.ref_logits, dim=-1)
     zero = torch.zeros(())
-    beta, weight = task.beta, lam[k]
+    beta, weight = tables.beta, lam[k]
 
     def loss_of(rho_c: torch.Tensor, rho_r: torch.Tensor, margin: torch.Tensor) -> torch.Tensor:
         return modpo_loss(rho_c, rho_r, zero, zero, margin, beta=beta, weight=weight)
@@ -139,7 +143,8 @@ def implicit_rewards(ctx: LLMContext, experts: list[Any], data: Any) -> Any:
     """``data`` with each expert's implicit reward of both responses of every pair.
 
     r_i(x, y) = β·(log π_i(y|x) − log π_ref(y|x)), with log-probs summed over the response
-    tokens as DPO tokenizes them (:func:`~mdpo.benchmarks.tasks.llm_data.reference_logps`),
+    tokens as DPO tokenizes them (the task's
+    :meth:`~mdpo.benchmarks.tasks.base.LanguageModelTask.response_logps`),
     each distinct (prompt, response) scored once; NaN where truncation empties a response.
 
     Args:
@@ -150,7 +155,6 @@ def implicit_rewards(ctx: LLMContext, experts: list[Any], data: Any) -> Any:
     Returns:
         The dataset with the columns :func:`mdpo.objectives.reward_column` names.
     """
-    from mdpo.benchmarks.tasks.llm_data import reference_logps
     from mdpo.objectives import reward_column
 
     task, c = ctx.task, ctx.task.config
@@ -160,15 +164,7 @@ def implicit_rewards(ctx: LLMContext, experts: list[Any], data: Any) -> Any:
     index = {key: i for i, key in enumerate(keys)}
 
     def logps(model: Any) -> torch.Tensor:
-        return reference_logps(
-            model,
-            task.tokenizer,
-            [p for p, _ in keys],
-            [r for _, r in keys],
-            batch_size=c.gen_batch_size,
-            chat_template=True,
-            max_length=c.max_length,
-        ).double()
+        return task.response_logps(model, [p for p, _ in keys], [r for _, r in keys]).double()
 
     reference = logps(task.reference)
     for name, expert in zip(task.dim_names, experts):
@@ -208,8 +204,8 @@ def train_llm(ctx: LLMContext) -> LLMTrained:
 
 
 def _supports(task: Any) -> bool:
-    """Language-model tasks, and the bandit (exact reward tables for the margin)."""
-    return is_language_model(task) or isinstance(task, BanditTask)
+    """Language-model tasks, and tasks with exact reward tables for the margin (the bandit)."""
+    return is_language_model(task) or (isinstance(task, TrainableTask) and task.has_reward_tables)
 
 
 def _check(method: Any) -> None:

@@ -32,6 +32,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from mdpo.benchmarks.kinds import KindRegistry
 from mdpo.benchmarks.tasks.base import LanguageModelTask
 
 __all__ = [
@@ -138,8 +139,7 @@ class MethodSpec:
         return trainer is not None and (self.supports is None or bool(self.supports(task)))
 
 
-_REGISTRY: dict[str, MethodSpec] = {}
-_BUILTIN: set[str] = set()
+_REGISTRY: KindRegistry[MethodSpec] = KindRegistry("method", MethodSpec)
 
 
 def available_methods(*, language_model: bool | None = None) -> list[str]:
@@ -158,7 +158,7 @@ def available_methods(*, language_model: bool | None = None) -> list[str]:
         ['panacea', 'rs', 'dps', 'mod', 'prompt']
     """
     if language_model is None:
-        return list(_REGISTRY)
+        return _REGISTRY.names()
     key = "train_llm" if language_model else "train"
     return [kind for kind, spec in _REGISTRY.items() if getattr(spec, key) is not None]
 
@@ -176,11 +176,7 @@ def get_method(kind: str) -> MethodSpec:
         TypeError: If ``kind`` is not a str.
         ValueError: If no method is registered under ``kind`` (the registered ones are listed).
     """
-    if not isinstance(kind, str):
-        raise TypeError(f"method kind must be a str, got {type(kind).__name__} {kind!r}")
-    if kind not in _REGISTRY:
-        raise ValueError(f"unknown method kind {kind!r}; allowed kinds: {list(_REGISTRY)}")
-    return _REGISTRY[kind]
+    return _REGISTRY.get(kind)
 
 
 def register_method(
@@ -210,30 +206,18 @@ def register_method(
         >>> unregister_method("dps-copy") is spec
         True
     """
-    if not isinstance(kind, str):
-        raise TypeError(f"method kind must be a str, got {type(kind).__name__} {kind!r}")
-    if not kind or not kind[0].isalpha() or not kind.replace("_", "").replace("-", "").isalnum():
-        raise ValueError(
-            f"method kind must start with a letter and hold only letters, digits, '_' or '-', "
-            f"got {kind!r}"
-        )
-    if not isinstance(spec, MethodSpec):
-        raise TypeError(f"spec must be a MethodSpec, got {type(spec).__name__} {spec!r}")
-    from mdpo.policies import policy_layouts
 
-    if spec.layout is not None and spec.layout not in policy_layouts():
-        raise ValueError(
-            f"method {kind!r} saves runs of layout {spec.layout!r}, which load_policy cannot "
-            f"read; layouts: {policy_layouts()} (mdpo.policies.register_policy_loader adds one)"
-        )
-    if kind in _REGISTRY and not overwrite and _REGISTRY[kind] is not spec:
-        raise ValueError(
-            f"a method is already registered as {kind!r}; pass overwrite=True to replace it"
-        )
-    _REGISTRY[kind] = spec
-    if builtin:
-        _BUILTIN.add(kind)
-    return spec
+    def check_layout(value: MethodSpec) -> None:
+        from mdpo.policies import policy_layouts
+
+        if value.layout is not None and value.layout not in policy_layouts():
+            raise ValueError(
+                f"method {kind!r} saves runs of layout {value.layout!r}, which load_policy "
+                f"cannot read; layouts: {policy_layouts()} (mdpo.policies.register_policy_loader "
+                "adds one)"
+            )
+
+    return _REGISTRY.register(kind, spec, overwrite=overwrite, builtin=builtin, check=check_layout)
 
 
 def unregister_method(kind: str) -> MethodSpec:
@@ -248,8 +232,4 @@ def unregister_method(kind: str) -> MethodSpec:
     Raises:
         ValueError: If ``kind`` is built in or not registered.
     """
-    if kind in _BUILTIN:
-        raise ValueError(f"the built-in method kind {kind!r} cannot be unregistered")
-    if kind not in _REGISTRY:
-        raise ValueError(f"no method is registered as {kind!r}; registered: {list(_REGISTRY)}")
-    return _REGISTRY.pop(kind)
+    return _REGISTRY.unregister(kind)

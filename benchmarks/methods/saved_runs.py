@@ -21,8 +21,6 @@ Paths are relative to the run folder; the base model is ``base_model``.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -59,26 +57,19 @@ def run_dir_for(out_dir: str | os.PathLike[str], task: str, method: str, seed: i
 
 
 def save_adapter(model: Any, target: Path) -> None:
-    """``model.save_pretrained`` into a temporary sibling of ``target``, then renamed into place.
+    """``model.save_pretrained`` into ``target`` atomically (:func:`mdpo._io.atomic_replace_dir`).
 
     A reader sees no half-written adapter folder: the folder appears complete or not at all
-    (an older one at ``target`` is removed first). :mod:`mdpo._io` writes single files only,
-    hence the folder rename here.
+    (an older one at ``target`` is replaced).
 
     Args:
         model: A ``peft.PeftModel`` or :class:`mdpo.adapters.PanaceaModel`.
         target: The adapter folder.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
+    from mdpo._io import atomic_replace_dir
+
+    with atomic_replace_dir(target) as tmp:
         model.save_pretrained(os.fspath(tmp))
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def grid_fields(grid: torch.Tensor, paths: list[str]) -> dict[str, Any]:

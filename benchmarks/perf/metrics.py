@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from mdpo.metrics import REF_MARGIN, hypervolume, hypervolume_method
-from mdpo.metrics.hypervolume import _backend_hypervolume
+from mdpo.metrics.hypervolume import backend_hypervolume
 
 __all__ = ["main", "run", "sphere_points"]
 
@@ -71,7 +71,7 @@ def run(
         ref = np.full(m, -REF_MARGIN)
         info = hypervolume_method(m)
         ours = functools.partial(hypervolume, points, ref)
-        peer = functools.partial(_backend_hypervolume, points, ref, info)
+        peer = functools.partial(backend_hypervolume, points, ref, info)
         value = ours()
         peer()  # warm-up (imports, caches)
         t_ours, t_peer = [], []

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from mdpo.benchmarks.tasks.base import TrainableTask, check_names
+from mdpo.benchmarks.tasks.base import RewardTables, TrainableTask, check_names
 from mdpo.benchmarks.tasks.mlp import FeatureMLP
 from mdpo.benchmarks.tasks.registry import TaskSpec
 from mdpo.preferences import preference_grid
@@ -187,6 +187,7 @@ class BanditTask(TrainableTask):
 
     has_logits: ClassVar[bool] = True
     has_optimum: ClassVar[bool] = True
+    has_reward_tables: ClassVar[bool] = True
     objectives: ClassVar[tuple[str, ...]] = ("exact", "dpo")
 
     def __init__(self, config: BanditConfig | dict[str, Any]) -> None:
@@ -261,6 +262,10 @@ class BanditTask(TrainableTask):
             pick(ref_logp, rejected),
             beta=self.beta,
         )
+
+    def reward_tables(self) -> RewardTables:
+        """The reward tables ``[X, A, m]``, the reference logits ``[X, A]`` and β."""
+        return RewardTables(self.rewards, self.ref_logits, self.beta)
 
     def values(self, outputs: torch.Tensor) -> torch.Tensor:
         """Exact ``J [m]`` for logits ``[X, A]``."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import torch
 from torch import nn
@@ -22,7 +22,21 @@ from torch import nn
 if TYPE_CHECKING:
     from mdpo.benchmarks.tasks.llm.config import LLMTaskConfig
 
-__all__ = ["LanguageModelTask", "PointEval", "TrainableTask"]
+__all__ = ["LanguageModelTask", "PointEval", "RewardTables", "TrainableTask"]
+
+
+class RewardTables(NamedTuple):
+    """The exact rewards of a task with finitely many contexts and actions (the bandit).
+
+    Attributes:
+        rewards: ``[X, A, m]`` reward of each action in each context, per dimension.
+        ref_logits: ``[X, A]`` logits of the reference policy π_ref.
+        beta: The KL weight β of the task's objective.
+    """
+
+    rewards: torch.Tensor
+    ref_logits: torch.Tensor
+    beta: float
 
 
 class TrainableTask(abc.ABC):
@@ -45,6 +59,10 @@ class TrainableTask(abc.ABC):
     """Whether :meth:`optimal_values` knows ``J(π*_λ)``, the values of the linear
     scalarisation's optimum at λ (the bandit); the runner then reports each grid member's
     gap to it (the capacity gap)."""
+
+    has_reward_tables: ClassVar[bool] = False
+    """Whether :meth:`reward_tables` knows the exact rewards of every action in every context
+    (the bandit); MODPO's margin reads them there."""
 
     objectives: ClassVar[tuple[str, ...]] = ("exact",)
     """The training objectives :meth:`losses` accepts."""
@@ -107,6 +125,19 @@ class TrainableTask(abc.ABC):
         """
         raise NotImplementedError(
             f"{type(self).__name__} does not know the optimum pi*_lambda (has_optimum is False)"
+        )
+
+    def reward_tables(self) -> RewardTables:
+        """The exact rewards ``[X, A, m]``, reference logits ``[X, A]`` and β of the task.
+
+        Returns:
+            A :class:`RewardTables`.
+
+        Raises:
+            NotImplementedError: Unless the task declares :attr:`has_reward_tables`.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} has no exact reward tables (has_reward_tables is False)"
         )
 
     def objective_values(self, policy: object) -> torch.Tensor:
@@ -280,6 +311,40 @@ class LanguageModelTask(abc.ABC):
         Returns:
             A JSON-ready dict; its ``"decoding"`` entry is the task's decoding protocol.
         """
+
+    def response_logps(
+        self, model: nn.Module, prompts: Sequence[Any], responses: Sequence[str]
+    ) -> torch.Tensor:
+        """Summed log-probs of ``n`` responses under ``model``, tokenized as the task's DPO does.
+
+        MODPO's implicit rewards ``β·(log π_i(y|x) − log π_ref(y|x))`` read them.
+
+        Args:
+            model: A causal LM with the task's tokenizer (the reference or a trained copy).
+            prompts: ``n`` prompts.
+            responses: ``n`` response strings.
+
+        Returns:
+            ``[n]`` float32 log-probs; NaN for a response that truncation empties.
+
+        Raises:
+            NotImplementedError: If the task does not score responses.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not score responses")
+
+    def data_record(self) -> dict[str, Any]:
+        """What a run's results record of the training pairs (their ``llm.data`` entry).
+
+        Returns:
+            ``n_pairs`` (the rows of :meth:`preference_data`) and, once
+            :attr:`data_summary` is set, ``summary``; a task whose data carry a build record
+            adds what it holds (:class:`~mdpo.benchmarks.tasks.llm.LLMTask`: ``counts``,
+            ``decoding`` and ``pairing``).
+        """
+        record: dict[str, Any] = {"n_pairs": len(self.preference_data())}
+        if self.data_summary is not None:
+            record["summary"] = self.data_summary
+        return record
 
     def objective_values(self, policy: Any) -> torch.Tensor:
         """Mean scores ``[m]`` of the policy's answers at its current λ (the Task protocol)."""

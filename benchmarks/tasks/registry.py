@@ -83,10 +83,10 @@ class TaskSpec:
                 are listed) or an invalid value.
             TypeError: If the builder returns something else than its family's task class.
         """
-        from mdpo.benchmarks.config.checks import build_dataclass
+        from mdpo.benchmarks.config.checks import build_section
         from mdpo.benchmarks.tasks.base import LanguageModelTask, TrainableTask
 
-        task = self.task(build_dataclass(self.config, params, where))
+        task = self.task(build_section(self.config, params, where))
         family = LanguageModelTask if self.language_model else TrainableTask
         if not isinstance(task, family):
             raise TypeError(

@@ -14,6 +14,7 @@ __all__ = [
     "DEFAULT_HV_APPROX_METHOD",
     "DEFAULT_HV_SAMPLES",
     "EXACT_HV_MAX_M",
+    "backend_hypervolume",
     "hypervolume",
     "hypervolume_error",
     "hypervolume_method",
@@ -146,11 +147,26 @@ def hypervolume(
     p = p[inside]
     if p.shape[0] == 0:
         return 0.0
-    return _backend_hypervolume(p, ref, info)
+    return backend_hypervolume(p, ref, info)
 
 
-def _backend_hypervolume(p: np.ndarray, ref: np.ndarray, info: dict[str, Any]) -> float:
-    """Call the backend named by ``info`` on validated, filtered ``p [n, m]`` and ``ref [m]``."""
+def backend_hypervolume(p: np.ndarray, ref: np.ndarray, info: dict[str, Any]) -> float:
+    """The hypervolume from the backend that ``info`` names, with no checks of the input.
+
+    What :func:`hypervolume` calls once it has validated the points and dropped those that do
+    not dominate the reference point; :mod:`mdpo.benchmarks.perf.metrics` times it as the
+    backend's own cost.
+
+    Args:
+        p: ``[n, m]`` float points to maximise, each strictly better than ``ref``.
+        ref: ``[m]`` float reference point.
+        info: :func:`hypervolume_method`'s description for m (``"exact"``: pymoo's ``HV``;
+            ``"monte-carlo"``: ``moocore.hv_approx`` with its ``n_samples``, ``seed`` and
+            ``approx_method``).
+
+    Returns:
+        The hypervolume as a Python float.
+    """
     # pymoo and moocore minimise: negate both the points and the reference point.
     if info["method"] == "exact":
         from pymoo.indicators.hv import HV

@@ -7,12 +7,13 @@ metrics on the normalised points (:func:`mdpo.metrics.front_metrics`), and write
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from mdpo._numbers import check_real
 
 from ._validation import ArrayLike, check_points
 
@@ -142,13 +143,7 @@ def normalize_fronts(
             f"fronts must be a mapping from method name to [n, m] points, "
             f"got {type(fronts).__name__}"
         )
-    if (
-        isinstance(margin, bool)
-        or not isinstance(margin, int | float)
-        or not math.isfinite(margin)
-        or margin < 0
-    ):
-        raise ValueError(f"margin must be a finite float >= 0, got {margin!r}")
+    margin = check_real("margin", margin, low=0.0, noun="float")
     truth = None if true_front is None else check_points(true_front, "true_front", min_points=1)
     m = None if truth is None else truth.shape[1]
     raw: dict[str, np.ndarray] = {}

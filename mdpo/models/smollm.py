@@ -21,10 +21,10 @@ import hashlib
 import importlib.util
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import NamedTuple
+
+from mdpo._io import atomic_replace_dir
 
 __all__ = [
     "SMOLLM2_ALIASES",
@@ -205,9 +205,9 @@ def ensure_smollm2_cache(cache_root: str | os.PathLike[str] | None = None) -> Sm
     if _is_complete(final, fingerprint):
         return SmolLM2Cache(final, converted=False)
 
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-smollm2-", dir=root))
-    try:
+    # A complete folder that another process wrote meanwhile is kept; a stale one (an older
+    # cache format, a broken writer) is replaced.
+    with atomic_replace_dir(final, keep=lambda folder: _is_complete(folder, fingerprint)) as tmp:
         _convert(gguf, tmp)
         manifest = {
             "format": _CACHE_FORMAT,
@@ -216,14 +216,4 @@ def ensure_smollm2_cache(cache_root: str | os.PathLike[str] | None = None) -> Sm
             "description": SMOLLM2_DESCRIPTION,
         }
         (tmp / _MANIFEST).write_text(json.dumps(manifest, indent=2))
-        if final.exists() and not _is_complete(final, fingerprint):
-            shutil.rmtree(final)  # a stale folder from an older cache format
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not _is_complete(final, fingerprint):  # lost a race to a broken writer
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return SmolLM2Cache(final, converted=True)

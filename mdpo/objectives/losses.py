@@ -12,22 +12,15 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
+from mdpo._numbers import check_real
+
 from .output import value_with_gradient
 
 __all__ = ["dpo_loss", "exact_rlhf_loss", "rlhf_loss", "sft_loss"]
 
 
 def _check_beta(beta: float, *, allow_zero: bool = False) -> float:
-    ok = isinstance(beta, int | float) and not isinstance(beta, bool)
-    if (
-        not ok
-        or not (beta >= 0 if allow_zero else beta > 0)
-        or beta != beta
-        or beta == float("inf")
-    ):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"beta must be a finite float {bound}, got {beta!r}")
-    return float(beta)
+    return check_real("beta", beta, low=0.0, low_open=not allow_zero, noun="float")
 
 
 def _check_same_shape(policy: torch.Tensor, reference: torch.Tensor, names: str, axes: str) -> None:

@@ -30,6 +30,8 @@ from typing import Any
 
 import torch
 
+from mdpo._numbers import check_real
+
 __all__ = ["FixedScale", "RunningScale", "ScaleNormalizer", "make_normalizer"]
 
 
@@ -119,9 +121,9 @@ class FixedScale(ScaleNormalizer):
                 )
         for name in self.dim_names:
             v = scales.get(name, 1.0)
-            if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v < float("inf"):
-                raise ValueError(f"normalize[{name!r}] must be a finite float > 0, got {v!r}")
-            values.append(float(v))
+            values.append(
+                check_real(f"normalize[{name!r}]", v, low=0.0, low_open=True, noun="float")
+            )
         self._scales = torch.tensor(values, dtype=torch.float32)
 
     def scales(self) -> torch.Tensor:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal
 
 import torch
+
+from mdpo._numbers import check_real
 
 from .base import Scorer
 from .registry import register_scorer
@@ -64,19 +65,13 @@ class LengthScorer(Scorer):
             raise ValueError(f"unit must be one of {_UNITS}, got {unit!r}")
         if isinstance(sign, bool) or sign not in (-1, 1):
             raise ValueError(f"sign must be -1 (shorter is better) or +1, got {sign!r}")
-        if (
-            isinstance(floor, bool)
-            or not isinstance(floor, int | float)
-            or not math.isfinite(floor)
-            or floor < 0
-        ):
-            raise ValueError(f"floor must be a finite number >= 0, got {floor!r}")
+        floor = check_real("floor", floor, low=0.0, noun="number")
         if unit == "tokens" and tokenizer is None:
             raise ValueError("unit='tokens' needs a tokenizer, got tokenizer=None")
         self.unit = unit
         self.tokenizer = tokenizer
         self.sign = sign
-        self.floor = float(floor)
+        self.floor = floor
 
     def _score(self, prompts: list[str], completions: list[str]) -> torch.Tensor:
         if self.unit == "words":

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import os
 from importlib import resources
 from typing import Any, NamedTuple
 
 import torch
+
+from mdpo._numbers import check_real
 
 from .base import Scorer
 from .length import LengthScorer
@@ -249,16 +250,9 @@ class StyleScorer(Scorer):
         self.style = _check_style(style)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-        if (
-            isinstance(cross_style_weight, bool)
-            or not isinstance(cross_style_weight, int | float)
-            or not math.isfinite(cross_style_weight)
-            or cross_style_weight < 0
-        ):
-            raise ValueError(
-                f"cross_style_weight must be a finite number >= 0, got {cross_style_weight!r}"
-            )
-        self.cross_style_weight = float(cross_style_weight)
+        self.cross_style_weight = check_real(
+            "cross_style_weight", cross_style_weight, low=0.0, noun="number"
+        )
         self.name = self.style  # the dimension name
         self.model_path = os.fspath(model_path) if model_path is not None else None
         self.batch_size = batch_size

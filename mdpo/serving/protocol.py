@@ -19,6 +19,8 @@ from typing import Any
 
 import torch
 
+from mdpo._numbers import check_real
+
 __all__ = [
     "ChatRequest",
     "RequestError",
@@ -99,14 +101,7 @@ class ServingLimits:
                 f"default_max_tokens ({self.default_max_tokens}) must be <= max_tokens "
                 f"({self.max_tokens})"
             )
-        if not (isinstance(self.batch_wait_ms, int | float) and math.isfinite(self.batch_wait_ms)):
-            raise ValueError(
-                f"batch_wait_ms must be a finite number >= 0, got {self.batch_wait_ms!r}"
-            )
-        if self.batch_wait_ms < 0:
-            raise ValueError(
-                f"batch_wait_ms must be a finite number >= 0, got {self.batch_wait_ms!r}"
-            )
+        check_real("batch_wait_ms", self.batch_wait_ms, low=0.0, noun="number")
         if (
             isinstance(self.max_queue, bool)
             or not isinstance(self.max_queue, int)

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 
 import torch
 
+from mdpo._numbers import check_real
+
 __all__ = ["IdealPointTracker"]
 
 
@@ -41,14 +43,8 @@ class IdealPointTracker:
     def __init__(self, m: int, margin: float = 0.1) -> None:
         if isinstance(m, bool) or not isinstance(m, int) or m < 1:
             raise ValueError(f"m must be an int >= 1, got {m!r}")
-        if (
-            isinstance(margin, bool)
-            or not isinstance(margin, int | float)
-            or not (math.isfinite(margin) and margin >= 0)
-        ):
-            raise ValueError(f"margin must be a finite float >= 0, got {margin!r}")
         self.m = m
-        self.margin = float(margin)
+        self.margin = check_real("margin", margin, low=0.0, noun="float")
         self._z = torch.full((m,), math.inf, dtype=torch.float64)
 
     @property

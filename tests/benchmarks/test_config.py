@@ -45,6 +45,7 @@ def test_valid_suite_roundtrips():
     [
         (_with(epochs=3), r"suite has unknown key 'epochs'; allowed keys: \['name', 'tasks'"),
         ({"name": "s", "tasks": []}, "missing the required key 'methods'"),
+        (_with(tasks=[{"name": "b"}]), r"missing key 'kind' in tasks\[0\]"),
         (_with(training={"step": 3}), r"training has unknown key 'step'; allowed keys: \['steps'"),
         (_with(training={"lr": -1.0}), "training.lr must be a real number >="),
         (

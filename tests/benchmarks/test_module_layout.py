@@ -1,8 +1,9 @@
-"""The layout of the benchmark's modules: config, tasks, runner, statistics, report, methods
-and plots.
+"""The layout of the benchmark's modules: config, tasks, runner, statistics, report, methods,
+plots and the performance benchmarks (perf).
 
 Read from the sources (no import): each module stays short, imports no other module's
-private names, and the reporting modules import no task module.
+private names, the reporting modules import no task module, and the methods import only the
+task contract (:mod:`mdpo.benchmarks.tasks.base`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ MODULES = sorted(
         *(BENCHMARKS / "methods").rglob("*.py"),
         *BENCHMARKS.glob("plot*.py"),
         *(BENCHMARKS / n for n in ("executors.py", "tuning.py", "run_eval.py", "resume_key.py")),
+        *(BENCHMARKS / "perf").rglob("*.py"),
     ]
 )
 REPORTING = ("report.py", "report_llm.py")
@@ -49,6 +51,8 @@ def test_the_modules_are_found():
         assert expected in names
     for expected in ("methods/llm.py", "methods/context.py", "plots.py", "plot_fronts.py"):
         assert expected in names
+    for expected in ("perf/metrics.py", "perf/_timing.py", "perf/trainer.py"):
+        assert expected in names
 
 
 @pytest.mark.parametrize("path", MODULES, ids=_ids(MODULES))
@@ -66,6 +70,18 @@ def test_no_module_imports_private_names(path):
         if name.startswith("_") and not name.startswith("__")
     ]
     assert not private, f"{path.name} imports private names {private}: make them public"
+
+
+METHODS = sorted((BENCHMARKS / "methods").rglob("*.py"))
+CONTRACT = "mdpo.benchmarks.tasks.base"
+
+
+@pytest.mark.parametrize("path", METHODS, ids=_ids(METHODS))
+def test_methods_import_no_task_module_but_the_contract(path):
+    tasks = [
+        m for m, _ in _imports(path) if m.startswith("mdpo.benchmarks.tasks") and m != CONTRACT
+    ]
+    assert not tasks, f"{path.name} imports task modules {tasks}: use {CONTRACT}'s contract"
 
 
 @pytest.mark.parametrize("name", REPORTING)

@@ -267,3 +267,21 @@ def test_evaluate_points_goes_one_lambda_at_a_time_for_policies_with_one_lambda(
     assert out[0].answers != out[1].answers
     with pytest.raises(ValueError, match=r"preferences must have shape \[n, 2\], got \(3,\)"):
         task.evaluate_points(policy, torch.tensor([0.2, 0.3, 0.5]))
+
+
+def test_response_logps_score_as_the_tasks_dpo_tokenizes(tiny_lm_dir):
+    from mdpo.benchmarks.tasks.base import LanguageModelTask
+    from mdpo.benchmarks.tasks.llm_data import reference_logps
+
+    task = _task(tiny_lm_dir, max_length=12)
+    prompts, responses = ["Hi", "Hi", "Tell me"], ["ab", "a much longer answer here", "x"]
+    got = task.response_logps(task.reference, prompts, responses)
+    want = reference_logps(
+        task.reference, task.tokenizer, prompts, responses, chat_template=True, max_length=12
+    )
+    torch.testing.assert_close(got, want, equal_nan=True)
+    longer = _task(tiny_lm_dir, max_length=64)  # the task's max_length is the one used
+    untruncated = longer.response_logps(longer.reference, prompts, responses)
+    assert untruncated.isfinite().all() and not torch.allclose(untruncated, got, equal_nan=True)
+    with pytest.raises(NotImplementedError, match="does not score responses"):
+        LanguageModelTask.response_logps(task, task.reference, prompts, responses)

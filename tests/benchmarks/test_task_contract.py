@@ -68,3 +68,25 @@ def test_the_optimum_is_a_declared_capability():
     torch.testing.assert_close(bandit.true_front(1)[0], bandit.optimal_values(torch.eye(2)[1]))
     with pytest.raises(NotImplementedError, match="SyntheticTask does not know the optimum"):
         synthetic.optimal_values(lam)
+
+
+def test_reward_tables_are_a_declared_capability_that_modpo_reads():
+    from mdpo.benchmarks.methods import get_method
+
+    bandit = BanditTask({"n_dims": 2, "n_contexts": 3, "n_actions": 4})
+    synthetic = SyntheticTask({"problem": "zdt1", "n_var": 3})
+    assert bandit.has_reward_tables and not synthetic.has_reward_tables
+    assert not TrainableTask.has_reward_tables
+    tables = bandit.reward_tables()
+    assert tables.rewards is bandit.rewards and tables.ref_logits is bandit.ref_logits
+    assert tables.beta == bandit.beta
+    with pytest.raises(NotImplementedError, match="SyntheticTask has no exact reward tables"):
+        synthetic.reward_tables()
+    # MODPO asks the capability, not the class: a task that declares it is supported.
+    modpo = get_method("modpo")
+    assert modpo.runs_on(bandit) and not modpo.runs_on(synthetic)
+
+    class Tabled(SyntheticTask):
+        has_reward_tables = True
+
+    assert modpo.runs_on(Tabled({"problem": "zdt1", "n_var": 3}))

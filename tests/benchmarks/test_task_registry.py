@@ -168,6 +168,9 @@ def test_registration_is_checked(line):
         register_task("9x", spec)
     with pytest.raises(TypeError, match="spec must be a TaskSpec"):
         register_task("x", {"config": LineConfig})
+    with pytest.raises(TypeError, match="spec must be a TaskSpec, got NoneType"):
+        register_task("x", None)
+    assert "x" not in available_tasks()
     with pytest.raises(TypeError, match="config must be a dataclass type"):
         TaskSpec(config=dict, task=LineTask)
     with pytest.raises(TypeError, match="task must be callable"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -24,6 +25,24 @@ SUITE = {
 def test_check_real_refuses_non_finite(bad):
     with pytest.raises(ValueError, match=r"lr must be a real number > 0 \(finite\), got"):
         check_real("lr", bad, low=0.0, low_open=True)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -1, "0.5", True, None])
+def test_a_noun_makes_every_failure_one_value_error(bad):
+    match = rf"^w must be a finite float >= 0, got {re.escape(repr(bad))}$"
+    with pytest.raises(ValueError, match=match):
+        check_real("w", bad, low=0.0, noun="float")
+
+
+def test_a_noun_words_the_interval_and_passes_good_values():
+    assert check_real("w", 2, low=0.0, noun="number") == 2.0
+    assert isinstance(check_real("w", 2, noun="number"), float)
+    with pytest.raises(ValueError, match=r"^w must be a finite number in \(0, 1\], got 0$"):
+        check_real("w", 0, low=0.0, high=1.0, low_open=True, noun="number")
+    with pytest.raises(ValueError, match=r"^w must be a finite number, got inf$"):
+        check_real("w", math.inf, noun="number")
+    with pytest.raises(TypeError, match="w must be a real number >= 0, got str"):
+        check_real("w", "1", low=0.0)  # without a noun: a TypeError, as before
 
 
 def test_check_int_names_type_and_range():

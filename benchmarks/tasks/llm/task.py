@@ -213,6 +213,53 @@ class LLMTask(LLMDecoding, LanguageModelTask):
             self.data_summary = summarize_dimensions(self._data, self.dim_names)
         return self._data
 
+    def response_logps(
+        self, model: Any, prompts: Sequence[Any], responses: Sequence[str]
+    ) -> torch.Tensor:
+        """:func:`~mdpo.benchmarks.tasks.llm_data.reference_logps` with the task's settings.
+
+        The chat template, ``max_length`` and ``gen_batch_size`` of the config: the tokens
+        the task's DPO pairs and reference columns use.
+
+        Args:
+            model: A causal LM with the task's tokenizer.
+            prompts: ``n`` prompts.
+            responses: ``n`` response strings.
+
+        Returns:
+            ``[n]`` float32 log-probs; NaN for a response that truncation empties.
+        """
+        from mdpo.benchmarks.tasks.llm_data import reference_logps
+
+        c = self.config
+        return reference_logps(
+            model,
+            self.tokenizer,
+            prompts,
+            responses,
+            batch_size=c.gen_batch_size,
+            chat_template=True,
+            max_length=c.max_length,
+        )
+
+    def data_record(self) -> dict[str, Any]:
+        """The pairs' count and summary, with the build record self-generated pairs carry.
+
+        Returns:
+            :meth:`LanguageModelTask.data_record` plus the ``counts``, ``decoding`` and
+            ``pairing`` of :func:`~mdpo.benchmarks.tasks.llm_data.preference_data_info`
+            (absent for an ``hf`` dataset, which carries no build record).
+        """
+        record = super().data_record()
+        try:
+            from mdpo.benchmarks.tasks.llm_data import preference_data_info
+
+            info = preference_data_info(self.preference_data())
+        except (ImportError, ValueError):
+            return record
+        record.update({key: info.get(key) for key in ("counts", "decoding", "pairing")})
+        return record
+
     # ------------------------------------------------------------------ evaluation
     def _point(
         self,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from mdpo._io import atomic_replace_dir
 
 __all__ = ["digest", "load_cached", "model_fingerprint", "save_atomic", "scorer_identity"]
 
@@ -86,19 +86,9 @@ def save_atomic(dataset: Any, target: Path) -> None:
         dataset: A :class:`datasets.Dataset`.
         target: The folder it is saved as (a finished copy another process wrote is kept).
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
-    try:
+    # A folder already there is another process's finished copy of the same key: kept.
+    with atomic_replace_dir(target, keep=Path.is_dir) as tmp:
         dataset.save_to_disk(os.fspath(tmp))
-        os.replace(tmp, target)
-    except OSError:
-        # Another process finished the same key first: keep its copy.
-        shutil.rmtree(tmp, ignore_errors=True)
-        if not target.is_dir():
-            raise
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def load_cached(path: Path | None) -> Any:

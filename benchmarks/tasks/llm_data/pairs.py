@@ -8,12 +8,12 @@ the inputs of :func:`~mdpo.benchmarks.tasks.llm_data.build_preference_data`.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
 
+from mdpo._numbers import check_real
 from mdpo.scorers.base import Scorer
 
 __all__ = [
@@ -90,11 +90,7 @@ def score_labels(
 
 def _check_tolerance(name: str, value: Any) -> float:
     """A tie tolerance as a float, refusing a negative or non-finite one."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
+    return check_real(name, value, low=0.0, noun="number")
 
 
 def tie_tolerances(tie_tolerance: Mapping[str, float] | float, dims: list[str]) -> dict[str, float]:
