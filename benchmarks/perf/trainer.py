@@ -240,15 +240,14 @@ def profile_step(step: Callable[[], float], *, repeats: int, warmup: int, rows: 
 
     for _ in range(warmup):
         step()
-    activities = [ProfilerActivity.CPU]
-    if torch.cuda.is_available():
-        activities.append(ProfilerActivity.CUDA)
+    cuda = torch.cuda.is_available()
+    activities = [ProfilerActivity.CPU, *([ProfilerActivity.CUDA] if cuda else [])]
     with profile(activities=activities) as prof:
         for _ in range(repeats):
             step()
-        if torch.cuda.is_available():
+        if cuda:
             torch.cuda.synchronize()
-    key = "self_cuda_time_total" if torch.cuda.is_available() else "self_cpu_time_total"
+    key = "self_cuda_time_total" if cuda else "self_cpu_time_total"
     table = str(prof.key_averages().table(sort_by=key, row_limit=rows))
     leaves = sum(1 for e in prof.events() if e.name.startswith("aten::") and not e.cpu_children)
     return (

@@ -167,6 +167,11 @@ class DPOObjective(Objective):
         else:
             validate_dpo(data)
 
+    @property
+    def reference_columns(self) -> list[str]:
+        """The columns of precomputed reference log-probs, one per response column."""
+        return [reference_column(c) for c in self.collator.response_columns]
+
     def reference_logps(
         self, model: Any, examples: Sequence[Mapping[str, Any]], tokenizer: Any
     ) -> torch.Tensor:
@@ -212,7 +217,7 @@ class DPOObjective(Objective):
     def _precomputed(
         self, examples: Sequence[Mapping[str, Any]], kept: torch.Tensor
     ) -> torch.Tensor | None:
-        cols = [reference_column(c) for c in self.collator.response_columns]
+        cols = self.reference_columns
         rows = [examples[i] for i in kept.tolist()]
         if not rows or not all(c in ex and ex[c] is not None for ex in rows for c in cols):
             return None

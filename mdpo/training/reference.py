@@ -14,12 +14,6 @@ from typing import Any
 __all__ = ["precompute_reference", "reference_batch_size"]
 
 
-def _columns(objective: Any) -> list[str]:
-    from mdpo.objectives import reference_column
-
-    return [reference_column(c) for c in objective.collator.response_columns]
-
-
 def _has_all(row: Any, columns: list[str]) -> bool:
     return all(row.get(c) is not None for c in columns)
 
@@ -54,7 +48,7 @@ def precompute_reference(multi: Any, model: Any, tokenizer: Any, *, batch_size: 
             objective = component.objective
             if not isinstance(objective, DPOObjective):
                 continue
-            columns = _columns(objective)
+            columns = objective.reference_columns
             data = component.data
             rows = [dict(data[i]) for i in range(len(data))]
             todo = [i for i, row in enumerate(rows) if not _has_all(row, columns)]
